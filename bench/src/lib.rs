@@ -1,0 +1,1 @@
+//! Benchmarks of the event store and the command path (`livedesk-bench`).

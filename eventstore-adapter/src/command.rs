@@ -1,0 +1,284 @@
+//! The command service: load, decide, append, and on a conflict decide again.
+
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+
+use livedesk_domain::{Aggregate, Metadata, NewEvent, StreamName};
+use lru::LruCache;
+use uuid::Uuid;
+
+use crate::{AppendResult, Direction, EventStore, ExpectedVersion, StoreError};
+
+/// How many times a command is decided again after losing a race.
+const MAX_ATTEMPTS: usize = 5;
+/// Events read per query while loading a stream.
+const LOAD_PAGE: usize = 1000;
+
+/// Who sends a command and why; becomes every event's metadata.
+#[derive(Debug, Clone, Default)]
+pub struct CommandContext {
+    /// Metadata for the events (`command_id` makes retries idempotent).
+    pub metadata: Metadata,
+}
+
+/// A command that was carried out.
+#[derive(Debug, Clone)]
+pub struct Executed<E> {
+    /// The events it appended; empty when it changed nothing, or when it was
+    /// a retry of a command already carried out.
+    pub events: Vec<E>,
+    /// What the append wrote (`None` when there was nothing to append).
+    pub append: Option<AppendResult>,
+}
+
+/// Why a command was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E> {
+    /// The domain rejected it; nothing was appended.
+    #[error(transparent)]
+    Rejected(E),
+    /// It lost the race for its stream every time it was retried.
+    #[error("gave up after {MAX_ATTEMPTS} conflicting attempts: {0}")]
+    Conflict(StoreError),
+    /// A stored event of the stream could not be decoded.
+    #[error("stream {stream} holds an unreadable event at version {version}: {reason}")]
+    Decode {
+        /// The stream.
+        stream: StreamName,
+        /// The event's version.
+        version: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The store failed or refused the events.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Runs commands of aggregate `A` against a store.
+///
+/// States are cached by stream (least recently used out): a command on a
+/// cached stream decides without reading it, and the append's expected
+/// version catches a stale cache, which is then caught up by reading only
+/// the newer events. A rejection decided on a cached state is confirmed
+/// against the stored stream before it is returned.
+#[derive(Debug)]
+pub struct CommandService<S, A: Aggregate> {
+    store: S,
+    cache: Mutex<LruCache<StreamName, Loaded<A::State>>>,
+    _aggregate: PhantomData<fn() -> A>,
+}
+
+#[derive(Debug, Clone)]
+struct Loaded<T> {
+    /// Version of the last folded event; `None` for an empty stream.
+    version: Option<u64>,
+    state: T,
+}
+
+impl<S: EventStore, A: Aggregate> CommandService<S, A> {
+    /// A service caching up to `cache_size` aggregate states.
+    pub fn new(store: S, cache_size: usize) -> Self {
+        let size = NonZeroUsize::new(cache_size).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            store,
+            cache: Mutex::new(LruCache::new(size)),
+            _aggregate: PhantomData,
+        }
+    }
+
+    /// The store commands are appended to.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The current state of aggregate `id`, read from the store.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Store`] or [`CommandError::Decode`].
+    pub async fn load(&self, id: Uuid) -> Result<A::State, CommandError<A::Error>> {
+        let stream = stream_of::<A>(id)?;
+        let loaded = self
+            .catch_up(
+                &stream,
+                Loaded {
+                    version: None,
+                    state: A::State::default(),
+                },
+            )
+            .await?;
+        Ok(loaded.state)
+    }
+
+    /// Decides `command` on aggregate `id` and appends its events.
+    ///
+    /// A retried command (the same `command_id` in `context`) appends
+    /// nothing and returns the first append's result.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Rejected`] with the domain's reason; the others for
+    /// store failures and exhausted retries.
+    #[tracing::instrument(skip_all, fields(aggregate = A::CATEGORY, %id))]
+    pub async fn execute(
+        &self,
+        id: Uuid,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Executed<A::Event>, CommandError<A::Error>> {
+        let stream = stream_of::<A>(id)?;
+        let cached = self.cache_take(&stream);
+        let mut fresh = cached.is_none();
+        let mut loaded = match cached {
+            Some(loaded) => loaded,
+            None => {
+                self.catch_up(
+                    &stream,
+                    Loaded {
+                        version: None,
+                        state: A::State::default(),
+                    },
+                )
+                .await?
+            }
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let events = match A::decide(&loaded.state, command.clone()) {
+                Ok(events) => events,
+                Err(_) if !fresh => {
+                    loaded = self.catch_up(&stream, loaded).await?;
+                    fresh = true;
+                    continue;
+                }
+                Err(rejection) => return self.rejected(&stream, loaded, context, rejection).await,
+            };
+            if events.is_empty() {
+                self.cache_put(stream, loaded);
+                return Ok(Executed { events, append: None });
+            }
+            let envelopes = events
+                .iter()
+                .map(|e| NewEvent::encode(Uuid::now_v7(), e, context.metadata.clone()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    CommandError::Store(StoreError::InvalidEvent {
+                        event_id: Uuid::nil(),
+                        reason: e.to_string(),
+                    })
+                })?;
+            match self
+                .store
+                .append(&stream, ExpectedVersion::after(loaded.version), envelopes)
+                .await
+            {
+                Ok(append) if append.duplicate => {
+                    return Ok(Executed {
+                        events: Vec::new(),
+                        append: Some(append),
+                    });
+                }
+                Ok(append) => {
+                    let state = events.iter().fold(loaded.state, A::evolve);
+                    self.cache_put(
+                        stream,
+                        Loaded {
+                            version: Some(append.stream_version),
+                            state,
+                        },
+                    );
+                    return Ok(Executed {
+                        events,
+                        append: Some(append),
+                    });
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    loaded = self.catch_up(&stream, loaded).await?;
+                    fresh = true;
+                }
+                Err(error) => return Err(CommandError::Store(error)),
+            }
+        }
+        Err(CommandError::Conflict(StoreError::Conflict {
+            stream,
+            expected: ExpectedVersion::after(loaded.version),
+            actual: None,
+        }))
+    }
+
+    /// A rejection on a fresh state stands, unless the command was already
+    /// carried out (a retry after success is answered with its result).
+    async fn rejected(
+        &self,
+        stream: &StreamName,
+        loaded: Loaded<A::State>,
+        context: &CommandContext,
+        rejection: A::Error,
+    ) -> Result<Executed<A::Event>, CommandError<A::Error>> {
+        self.cache_put(stream.clone(), loaded);
+        let command_id = context.metadata.command_id;
+        if let Some(command_id) = command_id
+            && let Some(first) = self.store.find_command(command_id).await.map_err(CommandError::Store)?
+        {
+            return Ok(Executed {
+                events: Vec::new(),
+                append: Some(first),
+            });
+        }
+        Err(CommandError::Rejected(rejection))
+    }
+
+    /// Folds every stored event after `loaded.version` into it.
+    async fn catch_up(
+        &self,
+        stream: &StreamName,
+        mut loaded: Loaded<A::State>,
+    ) -> Result<Loaded<A::State>, CommandError<A::Error>> {
+        loop {
+            let from = loaded.version.map_or(0, |v| v + 1);
+            let page = self
+                .store
+                .read_stream(stream, from, Direction::Forward, LOAD_PAGE)
+                .await
+                .map_err(CommandError::Store)?;
+            let done = page.len() < LOAD_PAGE;
+            for recorded in &page {
+                let event = recorded.decode::<A::Event>().map_err(|e| CommandError::Decode {
+                    stream: stream.clone(),
+                    version: recorded.stream_version,
+                    reason: e.to_string(),
+                })?;
+                loaded.state = A::evolve(loaded.state, &event);
+                loaded.version = Some(recorded.stream_version);
+            }
+            if done {
+                return Ok(loaded);
+            }
+        }
+    }
+
+    fn cache_take(&self, stream: &StreamName) -> Option<Loaded<A::State>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop(stream)
+    }
+
+    fn cache_put(&self, stream: StreamName, loaded: Loaded<A::State>) {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .put(stream, loaded);
+    }
+}
+
+fn stream_of<A: Aggregate>(id: Uuid) -> Result<StreamName, StoreError> {
+    Ok(StreamName::for_id(A::CATEGORY, id)?)
+}
+
+impl<E> From<StoreError> for CommandError<E> {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}

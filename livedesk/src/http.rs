@@ -1,0 +1,61 @@
+//! Routers of the areas served so far: health and metrics.
+
+use std::fmt::Write;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use livedesk_eventstore::PgEventStore;
+
+/// What every handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The event store (and through it the pool).
+    pub store: PgEventStore,
+}
+
+/// Every route, merged in one place.
+pub fn router(state: AppState) -> Router {
+    Router::new().merge(health()).merge(metrics()).with_state(state)
+}
+
+fn health() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz))
+}
+
+fn metrics() -> Router<AppState> {
+    Router::new().route("/metrics", get(render_metrics))
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(state.store.pool()).await {
+        Ok(_) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))),
+        Err(error) => {
+            tracing::warn!(%error, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "database unavailable" })),
+            )
+        }
+    }
+}
+
+/// Prometheus text exposition.
+async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut out = String::new();
+    state.store.metrics().render(&mut out);
+    let pool = state.store.pool();
+    let _ = writeln!(
+        out,
+        "# HELP livedesk_db_pool_connections Open connections in the shared pool."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE livedesk_db_pool_connections gauge\nlivedesk_db_pool_connections {}",
+        pool.size()
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

@@ -1,0 +1,7 @@
+//! The composition root: configuration, database start-up and the HTTP
+//! server. `main.rs` only parses the command line and calls in here.
+
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod startup;

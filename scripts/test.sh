@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace against a real PostgreSQL (a fresh
+# database per test). Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/postgres.sh
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+exec cargo test --workspace --locked "$@"
