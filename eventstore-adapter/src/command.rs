@@ -152,11 +152,10 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
                     fresh = true;
                     continue;
                 }
-                Err(rejection) => return self.rejected(&stream, loaded, context, rejection).await,
+                Err(rejection) => return self.nothing_to_append(stream, loaded, context, Err(rejection)).await,
             };
             if events.is_empty() {
-                self.cache_put(stream, loaded);
-                return Ok(Executed { events, append: None });
+                return self.nothing_to_append(stream, loaded, context, Ok(())).await;
             }
             let envelopes = events
                 .iter()
@@ -207,18 +206,18 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
         }))
     }
 
-    /// A rejection on a fresh state stands, unless the command was already
-    /// carried out (a retry after success is answered with its result).
-    async fn rejected(
+    /// A command decided on a fresh state that appends nothing: a no-op
+    /// (`Ok`) or a rejection. Either way, if the command was carried out
+    /// before, this is a retry and gets the first result.
+    async fn nothing_to_append(
         &self,
-        stream: &StreamName,
+        stream: StreamName,
         loaded: Loaded<A::State>,
         context: &CommandContext,
-        rejection: A::Error,
+        decision: Result<(), A::Error>,
     ) -> Result<Executed<A::Event>, CommandError<A::Error>> {
-        self.cache_put(stream.clone(), loaded);
-        let command_id = context.metadata.command_id;
-        if let Some(command_id) = command_id
+        self.cache_put(stream, loaded);
+        if let Some(command_id) = context.metadata.command_id
             && let Some(first) = self.store.find_command(command_id).await.map_err(CommandError::Store)?
         {
             return Ok(Executed {
@@ -226,7 +225,13 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
                 append: Some(first),
             });
         }
-        Err(CommandError::Rejected(rejection))
+        match decision {
+            Ok(()) => Ok(Executed {
+                events: Vec::new(),
+                append: None,
+            }),
+            Err(rejection) => Err(CommandError::Rejected(rejection)),
+        }
     }
 
     /// Folds every stored event after `loaded.version` into it.
