@@ -174,8 +174,11 @@ async fn commit(pool: &PgPool, requests: &[Request]) -> Vec<Outcome> {
 }
 
 async fn commit_together(pool: &PgPool, requests: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let outcomes = write(&mut tx, requests).await?;
+    // BEGIN and the lock travel in one round trip.
+    let mut tx = pool
+        .begin_with("BEGIN; SELECT pg_advisory_xact_lock(livedesk_append_lock())")
+        .await?;
+    let outcomes = write_locked(&mut tx, requests).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -212,13 +215,18 @@ const INSERT_SQL: &str = "\
         RETURNING position) \
     SELECT pg_notify('livedesk_events', max(position)::text) FROM inserted";
 
+const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(livedesk_append_lock())";
+
 /// Takes the append lock and writes `requests` inside the transaction
 /// `tx`, in order. The lock and the rows are released by the caller's
 /// commit.
 pub(super) async fn write(tx: &mut PgConnection, requests: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(livedesk_append_lock())")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(LOCK_SQL).execute(&mut *tx).await?;
+    write_locked(tx, requests).await
+}
+
+/// [`write`] in a transaction that already holds the append lock.
+async fn write_locked(tx: &mut PgConnection, requests: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
     let mut known = read_known(tx, requests).await?;
     let mut rows = Rows::default();
     let outcomes = requests

@@ -31,8 +31,8 @@ pub struct PgStoreConfig {
     /// Size limits checked before anything is written.
     pub limits: Limits,
     /// Group-commit lanes: transactions that may be in flight at once. The
-    /// append lock serialises their commits; a second lane prepares the next
-    /// batch while the first commits.
+    /// append lock serialises their commits, so more lanes mean smaller
+    /// batches; one lane measured fastest (docs/benchmarks.md).
     pub lanes: usize,
     /// Most events one group commit writes.
     pub max_batch_events: usize,
