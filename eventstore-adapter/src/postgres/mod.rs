@@ -8,6 +8,7 @@
 //!   reconnecting by itself.
 
 mod append;
+mod copy;
 mod read;
 mod subscribe;
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{AppendResult, Direction, Filter, StoreError};
 
-const COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, schema_version, payload::text, \
+pub(super) const COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, schema_version, payload::text, \
                        site_id, actor, correlation_id, causation_id, command_id, recorded_at";
 
 pub(super) async fn stream(
@@ -44,6 +44,14 @@ pub(super) async fn all(
     limit: usize,
     filter: &Filter,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
+    match super::copy::copy_statement(after, limit, filter) {
+        Some(statement) => super::copy::read(pool, &statement, limit).await,
+        None => all_bound(pool, after, limit, filter).await,
+    }
+}
+
+/// `read_all` as a parameterised query, for filters `COPY` cannot inline.
+async fn all_bound(pool: &PgPool, after: u64, limit: usize, filter: &Filter) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM events WHERE position > "));
     query.push_bind(to_i64(after));
     if !filter.event_types.is_empty() {

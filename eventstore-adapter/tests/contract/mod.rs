@@ -45,6 +45,35 @@ pub async fn the_envelope_is_stored_exactly_as_given<S: EventStore>(store: S) {
     assert_eq!(stored.metadata, event.metadata);
     assert_eq!(stored.payload.get(), event.payload.get());
     assert!((chrono::Utc::now() - stored.recorded_at).num_seconds().abs() < 60);
+    let from_log = store.read_all(0, 10, &Filter::all()).await.expect("read all");
+    let json = |e: &livedesk_domain::RecordedEvent| serde_json::to_string(e).expect("json");
+    assert_eq!(
+        json(&from_log[0]),
+        json(stored),
+        "read_all and read_stream disagree on the envelope"
+    );
+}
+
+pub async fn filter_values_are_data_never_sql<S: EventStore>(store: S) {
+    store
+        .append(&stream("session"), ExpectedVersion::Any, vec![event("it's", 0)])
+        .await
+        .expect("append");
+    store
+        .append(&stream("session"), ExpectedVersion::Any, vec![event("Other", 1)])
+        .await
+        .expect("append");
+    let odd = Filter {
+        event_types: vec!["it's".into()],
+        ..Filter::all()
+    };
+    let read = store.read_all(0, 10, &odd).await.expect("read");
+    assert_eq!(read.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["it's"]);
+    let injection = Filter {
+        categories: vec!["x') OR true --".into()],
+        ..Filter::all()
+    };
+    assert!(store.read_all(0, 10, &injection).await.expect("read").is_empty());
 }
 
 pub async fn a_wrong_expected_version_is_a_conflict_and_writes_nothing<S: EventStore>(store: S) {
@@ -378,6 +407,7 @@ macro_rules! contract_tests {
         $crate::contract_tests!(@each $attr, ($($input: $ty),*) => $make;
             an_append_to_a_new_stream_starts_at_version_zero,
             the_envelope_is_stored_exactly_as_given,
+            filter_values_are_data_never_sql,
             a_wrong_expected_version_is_a_conflict_and_writes_nothing,
             retried_event_ids_write_nothing_and_return_the_first_result,
             a_retried_command_writes_nothing_and_returns_the_first_result,
