@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/postgres.sh
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/livedesk}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/livedesk?sslmode=disable}
 exec cargo run --release --locked -p livedesk -- serve "$@"

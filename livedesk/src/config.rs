@@ -23,6 +23,21 @@ pub enum Command {
     Serve(ServeConfig),
     /// Apply the embedded migrations and exit.
     Migrate,
+    /// Manage the read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+/// `livedesk projections ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Replay a projector (or every projector) from position 0 into shadow
+    /// tables and swap them in atomically; running servers keep serving.
+    Rebuild {
+        /// The projector: live_view, inbox, agents, text_blocks, sla_queue,
+        /// audit_log. All of them when left out.
+        name: Option<String>,
+    },
 }
 
 /// Where the database is.
@@ -33,7 +48,7 @@ pub struct DatabaseConfig {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/livedesk",
+        default_value = "postgres://postgres@127.0.0.1:5432/livedesk?sslmode=disable",
         hide_env_values = true
     )]
     pub database_url: String,

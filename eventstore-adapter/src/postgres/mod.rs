@@ -52,14 +52,16 @@ impl Default for PgStoreConfig {
     }
 }
 
-/// The PostgreSQL event store. Cheap to clone; clones share the pool and
-/// the append lanes.
+/// The PostgreSQL event store. Cheap to clone; clones share the pool, the
+/// append lanes and the one `LISTEN` connection that wakes every
+/// subscription.
 #[derive(Debug, Clone)]
 pub struct PgEventStore {
     pool: PgPool,
     appends: mpsc::Sender<append::Job>,
     config: PgStoreConfig,
     metrics: Arc<StoreMetrics>,
+    notifier: Arc<subscribe::Notifier>,
 }
 
 impl PgEventStore {
@@ -69,11 +71,13 @@ impl PgEventStore {
     pub fn new(pool: PgPool, config: PgStoreConfig) -> Self {
         let metrics = Arc::new(StoreMetrics::with_lanes(config.lanes.max(1)));
         let appends = append::spawn_lanes(pool.clone(), config, metrics.clone());
+        let notifier = subscribe::Notifier::new(&pool, metrics.clone());
         Self {
             pool,
             appends,
             config,
             metrics,
+            notifier,
         }
     }
 
@@ -160,10 +164,12 @@ impl EventStore for PgEventStore {
     }
 
     fn subscribe_all(&self, after: u64, filter: Filter) -> EventStream {
+        let page = self.config.subscription_page;
         subscribe::spawn(
             self.pool.clone(),
+            &self.notifier,
             self.metrics.clone(),
-            self.config.subscription_page,
+            page,
             after,
             filter,
         )
