@@ -7,13 +7,18 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use std::sync::Arc;
+
 use livedesk_eventstore::PgEventStore;
+use livedesk_projections::ProjectionRuntime;
 
 /// What every handler may use.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The event store (and through it the pool).
     pub store: PgEventStore,
+    /// The projectors keeping the read models.
+    pub projections: Arc<ProjectionRuntime>,
 }
 
 /// Every route, merged in one place.
@@ -47,6 +52,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     state.store.metrics().render(&mut out);
+    out.push_str(&state.projections.render_metrics());
     let pool = state.store.pool();
     let _ = writeln!(
         out,

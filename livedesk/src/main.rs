@@ -1,7 +1,7 @@
-//! `livedesk`: run the server, apply migrations.
+//! `livedesk`: run the server, apply migrations, rebuild read models.
 
 use clap::Parser;
-use livedesk::config::{Cli, Command};
+use livedesk::config::{Cli, Command, ProjectionsCommand};
 use livedesk::{database, startup};
 
 #[tokio::main]
@@ -11,6 +11,9 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(serve) => startup::serve(&cli.database, &serve).await,
         Command::Migrate => database::connect_and_migrate(&cli.database).await.map(|_| ()),
+        Command::Projections(ProjectionsCommand::Rebuild { name }) => {
+            startup::rebuild_projections(&cli.database, name.as_deref()).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,7 +1,10 @@
 //! Building and running the application.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use livedesk_eventstore::{Limits, PgEventStore, PgStoreConfig};
+use livedesk_projections::{ProjectionRuntime, RuntimeConfig};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -38,9 +41,14 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
+        let projections = Arc::new(ProjectionRuntime::start(
+            store.clone(),
+            livedesk_projections::all_projectors(),
+            RuntimeConfig::default(),
+        ));
         Ok(Self {
             listener,
-            state: AppState { store },
+            state: AppState { store, projections },
         })
     }
 
@@ -54,15 +62,27 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C or SIGTERM.
+    /// The projector runtime (status, metrics, changes, `wait_for`).
+    pub fn projections(&self) -> &ProjectionRuntime {
+        &self.state.projections
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then stops the projectors.
     ///
     /// # Errors
     ///
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, router(self.state))
+        let projections = self.state.projections.clone();
+        let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            .await;
+        // The router and its state are gone, so this is the last handle; if
+        // not, dropping it still asks the projectors to stop.
+        if let Ok(projections) = Arc::try_unwrap(projections) {
+            projections.shutdown().await;
+        }
+        served?;
         Ok(())
     }
 }
@@ -77,6 +97,45 @@ pub async fn serve(database: &DatabaseConfig, config: &ServeConfig) -> anyhow::R
     let app = Application::build(pool, config).await?;
     tracing::info!(address = %config.bind, port = app.port(), "livedesk serving");
     app.run_until_stopped().await
+}
+
+/// `livedesk projections rebuild [NAME]`.
+///
+/// # Errors
+///
+/// When the name is unknown, the database is unreachable or an event fails.
+pub async fn rebuild_projections(database: &DatabaseConfig, name: Option<&str>) -> anyhow::Result<()> {
+    let projectors: Vec<_> = livedesk_projections::all_projectors()
+        .into_iter()
+        .filter(|p| name.is_none_or(|n| p.name() == n))
+        .collect();
+    if projectors.is_empty() {
+        let known: Vec<_> = livedesk_projections::all_projectors()
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        anyhow::bail!(
+            "no projector is named {:?}; known: {}",
+            name.unwrap_or_default(),
+            known.join(", ")
+        );
+    }
+    let pool = database::connect_and_migrate(database).await?;
+    let store = PgEventStore::new(pool, PgStoreConfig::default());
+    for projector in projectors {
+        let report = livedesk_projections::rebuild(&store, projector.as_ref())
+            .await
+            .with_context(|| format!("rebuilding {}", projector.name()))?;
+        let secs = report.elapsed.as_secs_f64();
+        println!(
+            "{}: {} events in {secs:.1} s ({:.0} events/s), checkpoint {}",
+            report.projector,
+            report.events,
+            report.events as f64 / secs.max(1e-9),
+            report.position
+        );
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,2 +1,33 @@
-//! Projector runtime and PostgreSQL read models (Live View, inbox, SLA
-//! queue). Empty until the projections issue lands; see DESIGN.md.
+//! Projector runtime and PostgreSQL read models.
+//!
+//! Projectors turn the event log into the tables the Live View, the inbox
+//! and the transcripts are read from (`docs/projections.md`).
+//!
+//! - [`Projector`]: a name, the event types it reads, the tables it owns,
+//!   and an `apply` that writes one batch of events inside a transaction.
+//! - [`ProjectionRuntime`]: runs projectors from their checkpoints, one
+//!   active instance per projector across processes (an advisory lock on a
+//!   dedicated connection), publishes what changed after each commit
+//!   ([`Changed`]), lets callers wait for a position
+//!   ([`ProjectionRuntime::wait_for`]), reports status and metrics, and
+//!   stops a projector on a failing event instead of skipping it.
+//! - [`rebuild`]: replays a projector from position 0 into shadow tables and
+//!   swaps them in atomically.
+//! - [`models`]: the read models.
+
+mod error;
+pub mod models;
+mod projector;
+mod rebuild;
+mod runtime;
+mod table;
+
+pub use error::{Failure, ProjectionError};
+pub use projector::{Changes, Projector};
+pub use rebuild::{RebuildError, RebuildReport, rebuild};
+pub use runtime::{Changed, ProjectionRuntime, ProjectorStatus, RuntimeConfig, State, WaitError, application_name};
+
+/// Every projector of Livedesk, in the order they are started.
+pub fn all_projectors() -> Vec<std::sync::Arc<dyn Projector>> {
+    models::all()
+}

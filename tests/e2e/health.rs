@@ -60,4 +60,8 @@ async fn metrics_expose_the_event_store_counters(pool: PgPool) {
     assert!(body.contains("livedesk_eventstore_appends_total 1"), "{body}");
     assert!(body.contains("livedesk_eventstore_events_appended_total 1"), "{body}");
     assert!(body.contains("livedesk_eventstore_head_position"), "{body}");
+    assert!(
+        body.contains("livedesk_projection_position{projector=\"inbox\"}"),
+        "{body}"
+    );
 }

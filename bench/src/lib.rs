@@ -1,1 +1,0 @@
-//! Benchmarks of the event store and the command path (`livedesk-bench`).

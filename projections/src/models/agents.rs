@@ -1,0 +1,268 @@
+//! `agents`: every person in the console with their roles, presence,
+//! capacity and how many open (not Done) conversations are assigned to
+//! them. `agent_assignments` keeps who each conversation is assigned to.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use livedesk_domain::RecordedEvent;
+use livedesk_domain::agent::AgentEvent;
+use livedesk_domain::conversation::{Assignee, ConversationEvent, ConversationStatus};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::inbox::variant;
+use super::{Folded, decode, stream_id, types_of};
+use crate::table::Table;
+use crate::{Changes, ProjectionError, Projector};
+
+/// The `agents` projector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AgentsProjector;
+
+pub(crate) const AGENTS: Table = Table {
+    name: "agents",
+    key: "agent_id",
+    columns: &[
+        "agent_id",
+        "email",
+        "name",
+        "display_name",
+        "roles",
+        "activated",
+        "presence",
+        "max_concurrent",
+        "notification_preference",
+        "open_conversations",
+        "updated_at",
+        "position",
+    ],
+};
+
+pub(crate) const ASSIGNMENTS: Table = Table {
+    name: "agent_assignments",
+    key: "conversation_id",
+    columns: &["conversation_id", "agent_id", "open"],
+};
+
+/// A row of `agents`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRow {
+    /// The agent.
+    pub agent_id: Uuid,
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// The name visitors see.
+    pub display_name: String,
+    /// Role per site id.
+    pub roles: BTreeMap<Uuid, String>,
+    /// Accepted the invitation.
+    pub activated: bool,
+    /// `online`, `away` or `offline`.
+    pub presence: String,
+    /// Most conversations at once.
+    pub max_concurrent: i32,
+    /// `every_message`, `new_conversations_only` or `none`.
+    pub notification_preference: String,
+    /// Assigned conversations that are not Done.
+    pub open_conversations: i32,
+    /// The last change.
+    pub updated_at: DateTime<Utc>,
+    /// The last event applied.
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct AssignmentRow {
+    conversation_id: Uuid,
+    agent_id: Option<Uuid>,
+    open: bool,
+}
+
+impl AssignmentRow {
+    /// The agent whose open count this row adds to.
+    fn counted(&self) -> Option<Uuid> {
+        self.agent_id.filter(|_| self.open)
+    }
+}
+
+impl Projector for AgentsProjector {
+    fn name(&self) -> &'static str {
+        "agents"
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        types_of(AgentEvent::EVENT_TYPES)
+            .chain(
+                [
+                    "ConversationOpened",
+                    "ConversationAssigned",
+                    "ConversationUnassigned",
+                    "ConversationStatusChanged",
+                ]
+                .map(String::from),
+            )
+            .collect()
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["agents", "agent_assignments"]
+    }
+
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(apply(tx, events, changes))
+    }
+}
+
+enum Decoded {
+    Agent(Uuid, AgentEvent),
+    Conversation(Uuid, ConversationEvent),
+}
+
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    let (mut agent_ids, mut conversation_ids) = (BTreeSet::new(), BTreeSet::new());
+    for event in events {
+        let id = stream_id(event)?;
+        if event.stream.category() == "agent" {
+            agent_ids.insert(id);
+            decoded.push((event, Decoded::Agent(id, decode(event)?)));
+        } else {
+            let e: ConversationEvent = decode(event)?;
+            if let ConversationEvent::Assigned(a) = &e
+                && let Assignee::Agent { agent } = &a.assignee
+            {
+                agent_ids.insert(agent.id.0);
+            }
+            conversation_ids.insert(id);
+            decoded.push((event, Decoded::Conversation(id, e)));
+        }
+    }
+    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
+    let loaded = ASSIGNMENTS.load::<AssignmentRow>(tx, &keys).await?;
+    agent_ids.extend(loaded.iter().filter_map(|a| a.agent_id));
+    let mut assignments = Folded::loaded(loaded.into_iter().map(|a| (a.conversation_id, a)));
+    let keys: Vec<Uuid> = agent_ids.into_iter().collect();
+    let loaded = AGENTS.load::<AgentRow>(tx, &keys).await?;
+    let mut agents = Folded::loaded(loaded.into_iter().map(|a| (a.agent_id, a)));
+    for (event, d) in decoded {
+        let position = event.position as i64;
+        match d {
+            Decoded::Agent(id, e) => fold_agent(&mut agents, id, e, position),
+            Decoded::Conversation(id, e) => {
+                let before = assignments.get(id).and_then(AssignmentRow::counted);
+                match e {
+                    ConversationEvent::Opened(_) => assignments.put(
+                        id,
+                        AssignmentRow {
+                            conversation_id: id,
+                            agent_id: None,
+                            open: true,
+                        },
+                    ),
+                    ConversationEvent::Assigned(a) => {
+                        if let Some(row) = assignments.get_mut(id) {
+                            row.agent_id = match a.assignee {
+                                Assignee::Agent { agent } => Some(agent.id.0),
+                                Assignee::Team { .. } => None,
+                            };
+                        }
+                    }
+                    ConversationEvent::Unassigned(_) => {
+                        if let Some(row) = assignments.get_mut(id) {
+                            row.agent_id = None;
+                        }
+                    }
+                    ConversationEvent::StatusChanged(s) => {
+                        if let Some(row) = assignments.get_mut(id) {
+                            row.open = s.to != ConversationStatus::Done;
+                        }
+                    }
+                    _ => {}
+                }
+                let after = assignments.get(id).and_then(AssignmentRow::counted);
+                if before != after {
+                    for (agent, delta) in [(before, -1), (after, 1)] {
+                        if let Some(row) = agent.and_then(|a| agents.get_mut(a)) {
+                            row.open_conversations += delta;
+                            row.position = position;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (rows, _) = agents.into_writes();
+    for row in &rows {
+        changes.sites.extend(row.roles.keys().copied());
+    }
+    AGENTS.upsert(tx, &rows).await?;
+    let (rows, _) = assignments.into_writes();
+    ASSIGNMENTS.upsert(tx, &rows).await?;
+    Ok(())
+}
+
+fn fold_agent(agents: &mut Folded<AgentRow>, id: Uuid, e: AgentEvent, position: i64) {
+    if let AgentEvent::Invited(i) = &e {
+        agents.put(
+            id,
+            AgentRow {
+                agent_id: id,
+                email: i.email.clone(),
+                name: i.name.clone(),
+                display_name: i.name.clone(),
+                roles: i.roles.iter().map(|(site, role)| (site.0, role.to_string())).collect(),
+                activated: false,
+                presence: "offline".into(),
+                max_concurrent: 5,
+                notification_preference: "every_message".into(),
+                open_conversations: 0,
+                updated_at: i.at,
+                position,
+            },
+        );
+        return;
+    }
+    let Some(row) = agents.get_mut(id) else { return };
+    let at = match e {
+        AgentEvent::Invited(i) => i.at,
+        AgentEvent::Activated(a) => {
+            row.activated = true;
+            a.at
+        }
+        AgentEvent::RoleChanged(r) => {
+            match r.role {
+                Some(role) => _ = row.roles.insert(r.site_id.0, role.to_string()),
+                None => _ = row.roles.remove(&r.site_id.0),
+            }
+            r.at
+        }
+        AgentEvent::DisplayNameChanged(d) => {
+            row.display_name = d.display_name;
+            d.at
+        }
+        AgentEvent::NotificationPreferenceChanged(n) => {
+            row.notification_preference = variant(&n.preference);
+            n.at
+        }
+        AgentEvent::PresenceChanged(p) => {
+            row.presence = variant(&p.presence);
+            p.at
+        }
+        AgentEvent::CapacityChanged(c) => {
+            row.max_concurrent = i32::from(c.max_concurrent);
+            c.at
+        }
+    };
+    row.updated_at = row.updated_at.max(at);
+    row.position = position;
+}

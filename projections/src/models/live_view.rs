@@ -1,0 +1,447 @@
+//! The Live View: `live_sessions`, one row per active session, deleted
+//! when the session ends. The online count of a site is
+//! `SELECT count(*) FROM live_sessions WHERE site_id = $1` (indexed).
+//!
+//! Two helper tables keep what the rows need from other streams:
+//! `live_view_visitors` (the identity a visitor was tagged with, shown on
+//! every session of theirs) and `live_view_conversations` (which active
+//! session a conversation belongs to, for message counts and previews;
+//! rows go with their session).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use livedesk_domain::RecordedEvent;
+use livedesk_domain::conversation::ConversationEvent;
+use livedesk_domain::session::SessionEvent;
+use livedesk_domain::visitor::VisitorEvent;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::inbox::{full_name, variant};
+use super::{Folded, decode, preview, stream_id};
+use crate::table::Table;
+use crate::{Changes, ProjectionError, Projector};
+
+/// The `live_view` projector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiveViewProjector;
+
+pub(crate) const SESSIONS: Table = Table {
+    name: "live_sessions",
+    key: "session_id",
+    columns: &[
+        "session_id",
+        "site_id",
+        "visitor_id",
+        "code",
+        "code_shared",
+        "status",
+        "current_path",
+        "current_title",
+        "referrer",
+        "browser",
+        "device",
+        "os",
+        "country",
+        "visitor_email",
+        "visitor_name",
+        "labels",
+        "external_user_id",
+        "tabs",
+        "page_views",
+        "connected_agent",
+        "co_browsing_agent",
+        "conversation_id",
+        "message_count",
+        "last_message_preview",
+        "last_message_at",
+        "started_at",
+        "last_activity_at",
+        "expires_at",
+        "position",
+    ],
+};
+
+pub(crate) const VISITORS: Table = Table {
+    name: "live_view_visitors",
+    key: "visitor_id",
+    columns: &[
+        "visitor_id",
+        "email",
+        "first_name",
+        "last_name",
+        "labels",
+        "external_user_id",
+    ],
+};
+
+pub(crate) const CONVERSATIONS: Table = Table {
+    name: "live_view_conversations",
+    key: "conversation_id",
+    columns: &["conversation_id", "session_id"],
+};
+
+/// A row of `live_sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveSessionRow {
+    /// The session.
+    pub session_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// Its visitor.
+    pub visitor_id: Uuid,
+    /// The code for "connect by code".
+    pub code: String,
+    /// Whether the visitor was shown the code.
+    pub code_shared: bool,
+    /// `active` or `idle`.
+    pub status: String,
+    /// The page the visitor is on.
+    pub current_path: String,
+    /// Its title.
+    pub current_title: Option<String>,
+    /// Where the visitor came from.
+    pub referrer: Option<String>,
+    /// Browser.
+    pub browser: String,
+    /// `desktop`, `mobile`, `tablet` or `unknown`.
+    pub device: String,
+    /// Operating system.
+    pub os: String,
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Tagged email.
+    pub visitor_email: Option<String>,
+    /// Tagged name.
+    pub visitor_name: Option<String>,
+    /// Tagged labels.
+    pub labels: Vec<String>,
+    /// The site's user id.
+    pub external_user_id: Option<String>,
+    /// Tabs joined.
+    pub tabs: i32,
+    /// Pages viewed, the entry page included.
+    pub page_views: i32,
+    /// The agent connected (by code or accepted request): `{"id", "display_name"}`.
+    pub connected_agent: Option<serde_json::Value>,
+    /// The agent co-browsing.
+    pub co_browsing_agent: Option<serde_json::Value>,
+    /// The newest conversation of the session.
+    pub conversation_id: Option<Uuid>,
+    /// Messages in the session's conversations (notes excluded).
+    pub message_count: i32,
+    /// The start of the last message.
+    pub last_message_preview: Option<String>,
+    /// When it was posted.
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// When the session started.
+    pub started_at: DateTime<Utc>,
+    /// The last sign of the visitor.
+    pub last_activity_at: DateTime<Utc>,
+    /// When it ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// The last event applied.
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct VisitorRow {
+    visitor_id: Uuid,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    labels: Vec<String>,
+    external_user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ConversationRow {
+    conversation_id: Uuid,
+    session_id: Uuid,
+}
+
+impl Projector for LiveViewProjector {
+    fn name(&self) -> &'static str {
+        "live_view"
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        super::types_of(SessionEvent::EVENT_TYPES)
+            .chain(["VisitorTagged", "ConversationOpened", "MessagePosted"].map(String::from))
+            .collect()
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["live_sessions", "live_view_visitors", "live_view_conversations"]
+    }
+
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(apply(tx, events, changes))
+    }
+}
+
+enum Decoded {
+    Session(Uuid, SessionEvent),
+    Visitor(Uuid, VisitorEvent),
+    Conversation(Uuid, ConversationEvent),
+}
+
+/// The keys a batch touches, per table.
+#[derive(Default)]
+struct Keys {
+    sessions: BTreeSet<Uuid>,
+    visitors: BTreeSet<Uuid>,
+    conversations: BTreeSet<Uuid>,
+}
+
+fn keys(v: BTreeSet<Uuid>) -> Vec<Uuid> {
+    v.into_iter().collect()
+}
+
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    let mut k = Keys::default();
+    for event in events {
+        let id = stream_id(event)?;
+        let d = match event.stream.category() {
+            "session" => {
+                let e: SessionEvent = decode(event)?;
+                if let SessionEvent::Started(s) = &e {
+                    k.visitors.insert(s.visitor_id.0);
+                }
+                k.sessions.insert(id);
+                Decoded::Session(id, e)
+            }
+            "visitor" => {
+                k.visitors.insert(id);
+                Decoded::Visitor(id, decode(event)?)
+            }
+            "conversation" => {
+                let e: ConversationEvent = decode(event)?;
+                if let ConversationEvent::Opened(o) = &e
+                    && let Some(session) = o.session_id
+                {
+                    k.sessions.insert(session.0);
+                }
+                k.conversations.insert(id);
+                Decoded::Conversation(id, e)
+            }
+            other => {
+                return Err(ProjectionError::Invalid {
+                    position: event.position,
+                    reason: format!("the live view reads no {other} events"),
+                });
+            }
+        };
+        decoded.push((event, d));
+    }
+    let loaded = CONVERSATIONS
+        .load::<ConversationRow>(tx, &keys(k.conversations))
+        .await?;
+    k.sessions.extend(loaded.iter().map(|c| c.session_id));
+    let mut conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
+    let loaded = SESSIONS.load::<LiveSessionRow>(tx, &keys(k.sessions)).await?;
+    let mut sessions = Folded::loaded(loaded.into_iter().map(|s| (s.session_id, s)));
+    let loaded = VISITORS.load::<VisitorRow>(tx, &keys(k.visitors)).await?;
+    let mut visitors = Folded::loaded(loaded.into_iter().map(|v| (v.visitor_id, v)));
+    let mut ended = BTreeSet::new();
+    let mut tagged = BTreeSet::new();
+    for (event, d) in decoded {
+        let position = event.position as i64;
+        match d {
+            Decoded::Session(id, e) => {
+                changes.sessions.insert(id);
+                if matches!(e, SessionEvent::Ended(_)) {
+                    ended.insert(id);
+                }
+                fold_session(&mut sessions, &visitors, event, id, e)?;
+            }
+            Decoded::Visitor(id, VisitorEvent::Tagged(t)) => {
+                let mut row = visitors.get(id).cloned().unwrap_or(VisitorRow {
+                    visitor_id: id,
+                    email: None,
+                    first_name: None,
+                    last_name: None,
+                    labels: Vec::new(),
+                    external_user_id: None,
+                });
+                let set = |field: &mut Option<String>, given: &Option<String>| {
+                    if let Some(value) = given {
+                        *field = Some(value.clone()).filter(|v| !v.is_empty());
+                    }
+                };
+                set(&mut row.email, &t.tag.email);
+                set(&mut row.first_name, &t.tag.first_name);
+                set(&mut row.last_name, &t.tag.last_name);
+                set(&mut row.external_user_id, &t.tag.external_user_id);
+                if let Some(labels) = &t.tag.labels {
+                    row.labels.clone_from(labels);
+                }
+                visitors.put(id, row);
+                tagged.insert(id);
+            }
+            Decoded::Visitor(..) => {}
+            Decoded::Conversation(id, ConversationEvent::Opened(o)) => {
+                let Some(session) = o.session_id.map(|s| s.0) else {
+                    continue;
+                };
+                if let Some(row) = sessions.get_mut(session) {
+                    row.conversation_id = Some(id);
+                    row.position = position;
+                    conversations.put(
+                        id,
+                        ConversationRow {
+                            conversation_id: id,
+                            session_id: session,
+                        },
+                    );
+                    changes.sessions.insert(session);
+                }
+            }
+            Decoded::Conversation(id, ConversationEvent::MessagePosted(m)) => {
+                let Some(session) = conversations.get(id).map(|c| c.session_id) else {
+                    continue;
+                };
+                if let Some(row) = sessions.get_mut(session) {
+                    row.message_count += 1;
+                    row.last_message_preview = Some(preview(&m.body));
+                    row.last_message_at = Some(m.at);
+                    row.position = position;
+                    changes.sessions.insert(session);
+                }
+            }
+            Decoded::Conversation(..) => {}
+        }
+        if let Some(site) = event.metadata.site_id {
+            changes.sites.insert(site);
+        }
+    }
+    let (rows, gone) = sessions.into_writes();
+    changes.sites.extend(rows.iter().map(|r| r.site_id));
+    SESSIONS.delete(tx, &gone).await?;
+    SESSIONS.upsert(tx, &rows).await?;
+    let (rows, _) = visitors.into_writes();
+    VISITORS.upsert(tx, &rows).await?;
+    let (rows, _) = conversations.into_writes();
+    CONVERSATIONS.upsert(tx, &rows).await?;
+    if !ended.is_empty() {
+        sqlx::query("DELETE FROM live_view_conversations WHERE session_id = ANY($1)")
+            .bind(keys(ended))
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !tagged.is_empty() {
+        retag_sessions(tx, &keys(tagged), changes).await?;
+    }
+    Ok(())
+}
+
+/// Copies the identity of `visitors` onto their active sessions.
+async fn retag_sessions(tx: &mut PgConnection, visitors: &[Uuid], changes: &mut Changes) -> Result<(), sqlx::Error> {
+    let touched: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "UPDATE live_sessions s SET visitor_email = v.email, \
+                visitor_name = nullif(concat_ws(' ', v.first_name, v.last_name), ''), \
+                labels = v.labels, external_user_id = v.external_user_id \
+           FROM live_view_visitors v \
+          WHERE v.visitor_id = ANY($1) AND s.visitor_id = v.visitor_id \
+         RETURNING s.session_id, s.site_id",
+    )
+    .bind(visitors)
+    .fetch_all(tx)
+    .await?;
+    for (session, site) in touched {
+        changes.sessions.insert(session);
+        changes.sites.insert(site);
+    }
+    Ok(())
+}
+
+fn fold_session(
+    sessions: &mut Folded<LiveSessionRow>,
+    visitors: &Folded<VisitorRow>,
+    event: &RecordedEvent,
+    id: Uuid,
+    e: SessionEvent,
+) -> Result<(), ProjectionError> {
+    let position = event.position as i64;
+    if let SessionEvent::Started(s) = &e {
+        let visitor = visitors.get(s.visitor_id.0);
+        sessions.put(
+            id,
+            LiveSessionRow {
+                session_id: id,
+                site_id: s.site_id.0,
+                visitor_id: s.visitor_id.0,
+                code: s.code.to_string(),
+                code_shared: false,
+                status: "active".into(),
+                current_path: s.entry_path.clone(),
+                current_title: None,
+                referrer: s.referrer.clone(),
+                browser: s.client.browser.clone(),
+                device: variant(&s.client.device),
+                os: s.client.os.clone(),
+                country: s.client.country.clone(),
+                visitor_email: visitor.and_then(|v| v.email.clone()),
+                visitor_name: visitor.and_then(|v| full_name(v.first_name.as_deref(), v.last_name.as_deref())),
+                labels: visitor.map(|v| v.labels.clone()).unwrap_or_default(),
+                external_user_id: visitor.and_then(|v| v.external_user_id.clone()),
+                tabs: 1,
+                page_views: 1,
+                connected_agent: None,
+                co_browsing_agent: None,
+                conversation_id: None,
+                message_count: 0,
+                last_message_preview: None,
+                last_message_at: None,
+                started_at: s.at,
+                last_activity_at: s.at,
+                expires_at: s.expires_at,
+                position,
+            },
+        );
+        return Ok(());
+    }
+    if let SessionEvent::Ended(_) = e {
+        sessions.remove(id);
+        return Ok(());
+    }
+    let Some(row) = sessions.get_mut(id) else {
+        // The session already ended, or started before this model existed.
+        return Ok(());
+    };
+    row.position = position;
+    row.last_activity_at = row.last_activity_at.max(e.at());
+    let agent = |a: &livedesk_domain::AgentRef| serde_json::to_value(a).ok();
+    match e {
+        SessionEvent::Started(_) | SessionEvent::Ended(_) => {}
+        SessionEvent::TabJoined(_) => row.tabs += 1,
+        SessionEvent::PageViewed(p) => {
+            row.current_path = p.path;
+            row.current_title = p.title;
+            row.page_views += 1;
+        }
+        SessionEvent::BecameIdle(_) => row.status = "idle".into(),
+        SessionEvent::BecameActive(_) => row.status = "active".into(),
+        SessionEvent::CodeShared(c) => {
+            row.code = c.code.to_string();
+            row.code_shared = true;
+        }
+        SessionEvent::AgentConnectedByCode(c) => row.connected_agent = agent(&c.agent),
+        SessionEvent::ConnectionAccepted(c) => row.connected_agent = agent(&c.agent),
+        SessionEvent::CoBrowsingStarted(c) => row.co_browsing_agent = agent(&c.agent),
+        SessionEvent::CoBrowsingEnded(_) => row.co_browsing_agent = None,
+        SessionEvent::ConnectionRequested(_)
+        | SessionEvent::ConnectionDeclined(_)
+        | SessionEvent::ConnectionExpired(_) => {}
+    }
+    Ok(())
+}

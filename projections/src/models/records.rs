@@ -1,0 +1,301 @@
+//! Small read models: `text_blocks`, `sla_queue` and `audit_log`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use livedesk_domain::RecordedEvent;
+use livedesk_domain::conversation::ConversationEvent;
+use livedesk_domain::site::SiteEvent;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::inbox::variant;
+use super::{Folded, decode, stream_id};
+use crate::table::Table;
+use crate::{Changes, ProjectionError, Projector};
+
+/// The `text_blocks` projector: a site's live canned answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextBlocksProjector;
+
+pub(crate) const TEXT_BLOCKS: Table = Table {
+    name: "text_blocks",
+    key: "text_block_id",
+    columns: &[
+        "text_block_id",
+        "site_id",
+        "shortcut",
+        "title",
+        "body",
+        "created_at",
+        "updated_at",
+        "position",
+    ],
+};
+
+/// A row of `text_blocks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextBlockRow {
+    /// The block.
+    pub text_block_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// What agents type after `#`.
+    pub shortcut: String,
+    /// Its title.
+    pub title: String,
+    /// The text inserted.
+    pub body: String,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The last event applied.
+    pub position: i64,
+}
+
+impl Projector for TextBlocksProjector {
+    fn name(&self) -> &'static str {
+        "text_blocks"
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        ["TextBlockAdded", "TextBlockChanged", "TextBlockRemoved"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["text_blocks"]
+    }
+
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            let mut decoded = Vec::with_capacity(events.len());
+            let mut keys = BTreeSet::new();
+            for event in events {
+                let site = stream_id(event)?;
+                let e: SiteEvent = decode(event)?;
+                match &e {
+                    SiteEvent::TextBlockAdded(b) => keys.insert(b.text_block_id.0),
+                    SiteEvent::TextBlockChanged(b) => keys.insert(b.text_block_id.0),
+                    SiteEvent::TextBlockRemoved(b) => keys.insert(b.text_block_id.0),
+                    _ => false,
+                };
+                changes.sites.insert(site);
+                decoded.push((event.position as i64, site, e));
+            }
+            let keys: Vec<Uuid> = keys.into_iter().collect();
+            let loaded = TEXT_BLOCKS.load::<TextBlockRow>(tx, &keys).await?;
+            let mut blocks = Folded::loaded(loaded.into_iter().map(|b| (b.text_block_id, b)));
+            for (position, site_id, e) in decoded {
+                match e {
+                    SiteEvent::TextBlockAdded(b) => blocks.put(
+                        b.text_block_id.0,
+                        TextBlockRow {
+                            text_block_id: b.text_block_id.0,
+                            site_id,
+                            shortcut: b.shortcut,
+                            title: b.title,
+                            body: b.body,
+                            created_at: b.at,
+                            updated_at: b.at,
+                            position,
+                        },
+                    ),
+                    SiteEvent::TextBlockChanged(b) => {
+                        if let Some(row) = blocks.get_mut(b.text_block_id.0) {
+                            row.shortcut = b.shortcut;
+                            row.title = b.title;
+                            row.body = b.body;
+                            row.updated_at = b.at;
+                            row.position = position;
+                        }
+                    }
+                    SiteEvent::TextBlockRemoved(b) => blocks.remove(b.text_block_id.0),
+                    _ => {}
+                }
+            }
+            let (rows, gone) = blocks.into_writes();
+            TEXT_BLOCKS.delete(tx, &gone).await?;
+            TEXT_BLOCKS.upsert(tx, &rows).await?;
+            Ok(())
+        })
+    }
+}
+
+/// The `sla_queue` projector: pending SLA clocks, soonest first, for the
+/// SLA timer and the "due soon" view.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlaQueueProjector;
+
+impl Projector for SlaQueueProjector {
+    fn name(&self) -> &'static str {
+        "sla_queue"
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        ["SlaApplied", "SlaFulfilled", "SlaBreached"].map(String::from).to_vec()
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["sla_queue"]
+    }
+
+    /// One statement per event: SLA events are a small share of the log.
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            for event in events {
+                let conversation = stream_id(event)?;
+                let site = event.metadata.site_id.unwrap_or_default();
+                match decode::<ConversationEvent>(event)? {
+                    ConversationEvent::SlaApplied(s) => {
+                        for due in s.targets {
+                            sqlx::query(
+                                "INSERT INTO sla_queue (conversation_id, target, site_id, policy_id, due_at, position) \
+                                 VALUES ($1, $2, $3, $4, $5, $6) \
+                                 ON CONFLICT (conversation_id, target) DO UPDATE SET site_id = excluded.site_id, \
+                                   policy_id = excluded.policy_id, due_at = excluded.due_at, position = excluded.position",
+                            )
+                            .bind(conversation)
+                            .bind(variant(&due.target))
+                            .bind(site)
+                            .bind(s.policy_id.0)
+                            .bind(due.due_at)
+                            .bind(event.position as i64)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                    ConversationEvent::SlaFulfilled(s) => settle(tx, conversation, &variant(&s.target)).await?,
+                    ConversationEvent::SlaBreached(s) => settle(tx, conversation, &variant(&s.target)).await?,
+                    _ => {}
+                }
+                changes.conversations.insert(conversation);
+                changes.sites.insert(site);
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn settle(tx: &mut PgConnection, conversation: Uuid, target: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sla_queue WHERE conversation_id = $1 AND target = $2")
+        .bind(conversation)
+        .bind(target)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// The `audit_log` projector: who did what, when. Every event but the
+/// visitors' own browsing and chatting, which the transcripts and the
+/// event log already hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditLogProjector;
+
+/// The event types the audit log records.
+pub const AUDITED: &[&str] = &[
+    "SiteCreated",
+    "SiteProfileChanged",
+    "SiteSettingsChanged",
+    "CustomFieldsDefined",
+    "TextBlockAdded",
+    "TextBlockChanged",
+    "TextBlockRemoved",
+    "TeamCreated",
+    "AgentJoinedTeam",
+    "AgentLeftTeam",
+    "ApiTokenIssued",
+    "ApiTokenRevoked",
+    "AgentInvited",
+    "AgentActivated",
+    "AgentRoleChanged",
+    "AgentDisplayNameChanged",
+    "AgentCapacityChanged",
+    "AdditionalInfoSet",
+    "AgentConnectedByCode",
+    "ConnectionRequested",
+    "CoBrowsingStarted",
+    "CoBrowsingEnded",
+    "NotePosted",
+    "ConversationStatusChanged",
+    "ConversationAssigned",
+    "ConversationUnassigned",
+    "ConversationTakenOver",
+    "ConversationReleased",
+    "ConversationWatched",
+    "SpecialRequestSent",
+    "TranscriptExported",
+];
+
+impl Projector for AuditLogProjector {
+    fn name(&self) -> &'static str {
+        "audit_log"
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        AUDITED.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["audit_log"]
+    }
+
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            let mut position = Vec::with_capacity(events.len());
+            let mut site = Vec::with_capacity(events.len());
+            let mut stream = Vec::with_capacity(events.len());
+            let mut event_type = Vec::with_capacity(events.len());
+            let mut actor = Vec::with_capacity(events.len());
+            let mut recorded_at = Vec::with_capacity(events.len());
+            let mut details = Vec::with_capacity(events.len());
+            for event in events {
+                position.push(event.position as i64);
+                site.push(event.metadata.site_id);
+                stream.push(event.stream.as_str());
+                event_type.push(event.event_type.as_str());
+                actor.push(event.metadata.actor.as_ref().map(ToString::to_string));
+                recorded_at.push(event.recorded_at);
+                details.push(event.payload.get());
+                if let Some(s) = event.metadata.site_id {
+                    changes.sites.insert(s);
+                }
+            }
+            sqlx::query(
+                "INSERT INTO audit_log (position, site_id, stream_id, event_type, actor, recorded_at, details) \
+                 SELECT p, s, st, t, a, r, d::jsonb \
+                   FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], \
+                               $7::text[]) AS x(p, s, st, t, a, r, d)",
+            )
+            .bind(position)
+            .bind(site)
+            .bind(stream)
+            .bind(event_type)
+            .bind(actor)
+            .bind(recorded_at)
+            .bind(details)
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        })
+    }
+}

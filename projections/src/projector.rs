@@ -1,0 +1,65 @@
+//! The projector trait and what a batch reports as changed.
+
+use std::collections::BTreeSet;
+
+use futures::future::BoxFuture;
+use livedesk_domain::RecordedEvent;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ProjectionError;
+
+/// Turns events into rows of the tables it owns.
+///
+/// A projector is applied to batches of events in position order, inside a
+/// transaction the runtime gives it and commits together with the
+/// checkpoint: `apply` must not commit, and must give the same rows for the
+/// same events whether they come in one batch or many (a rebuild uses other
+/// batch sizes than the live run). Its SQL names its tables unqualified: a
+/// rebuild runs it with `search_path` set to a shadow schema.
+pub trait Projector: Send + Sync + 'static {
+    /// Its name: the checkpoint key, the leader lock, the rebuild schema
+    /// (`rebuild_<name>`). `[a-z_]+`, never renamed.
+    fn name(&self) -> &'static str;
+
+    /// The event types it reads (the `subscribe_all` filter).
+    fn event_types(&self) -> Vec<String>;
+
+    /// The tables it owns and writes, nothing else. A rebuild replaces
+    /// exactly these.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// Applies `events` (position order, all of `event_types`) inside `tx`
+    /// and records in `changes` which sites, sessions and conversations
+    /// they touched.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectionError`]: the runtime rolls the batch back, finds the
+    /// failing event and stops this projector, unless the error is
+    /// transient.
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>>;
+}
+
+/// What one batch changed, for subscriptions to push fresh rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Sites whose rows changed.
+    pub sites: BTreeSet<Uuid>,
+    /// Sessions (Live View rows) that changed or went away.
+    pub sessions: BTreeSet<Uuid>,
+    /// Conversations whose inbox row or transcript changed.
+    pub conversations: BTreeSet<Uuid>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.sites.is_empty() && self.sessions.is_empty() && self.conversations.is_empty()
+    }
+}

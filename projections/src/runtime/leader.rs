@@ -1,0 +1,79 @@
+//! One active instance per projector across processes.
+//!
+//! The leader holds `pg_try_advisory_lock(hashtextextended('livedesk.projector.<name>', 0))`
+//! on a connection of its own (not the pool: a session lock must stay on
+//! one session, so never behind a transaction-mode pgbouncer) and applies
+//! every batch on that same connection. A batch therefore commits only
+//! while the lock is held: when the connection dies, PostgreSQL releases
+//! the lock and rolls back whatever was in flight, and a standby that
+//! retries every `retry` interval takes over.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgConnection, PgPool};
+use tokio::sync::watch;
+
+/// The advisory lock key's source text for `name`.
+pub(super) fn lock_name(name: &str) -> String {
+    format!("livedesk.projector.{name}")
+}
+
+/// The `application_name` of the leader connection of `name` (visible in
+/// `pg_stat_activity`).
+pub fn application_name(name: &str) -> String {
+    format!("livedesk-projector:{name}")
+}
+
+/// Waits until this process holds the lock of `name` and returns the
+/// connection holding it; `None` when shut down first. While waiting,
+/// `observe` is given the checkpoint the leader has reached.
+pub(super) async fn acquire(
+    pool: &PgPool,
+    name: &str,
+    retry: Duration,
+    shutdown: &mut watch::Receiver<bool>,
+    mut observe: impl FnMut(u64),
+) -> Option<PgConnection> {
+    let options: PgConnectOptions = (*pool.connect_options())
+        .clone()
+        .application_name(&application_name(name));
+    let mut conn: Option<PgConnection> = None;
+    loop {
+        if *shutdown.borrow() {
+            return None;
+        }
+        if conn.is_none() {
+            match options.connect().await {
+                Ok(c) => conn = Some(c),
+                Err(error) => tracing::warn!(projector = name, %error, "cannot connect to contend for the leader lock"),
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            match try_lock(c, name).await {
+                Ok((true, _)) => return conn,
+                Ok((false, position)) => observe(position),
+                Err(error) => {
+                    tracing::warn!(projector = name, %error, "leader lock attempt failed; reconnecting");
+                    conn = None;
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(retry) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return None,
+        }
+    }
+}
+
+async fn try_lock(conn: &mut PgConnection, name: &str) -> Result<(bool, u64), sqlx::Error> {
+    let (held, position): (bool, Option<i64>) = sqlx::query_as(
+        "SELECT pg_try_advisory_lock(hashtextextended($1, 0)), \
+                (SELECT position FROM projector_checkpoints WHERE name = $2)",
+    )
+    .bind(lock_name(name))
+    .bind(name)
+    .fetch_one(conn)
+    .await?;
+    Ok((held, position.unwrap_or(0).max(0) as u64))
+}

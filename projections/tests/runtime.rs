@@ -1,0 +1,401 @@
+//! The projector runtime on a real PostgreSQL: live equals rebuilt,
+//! exactly once across crashes, one leader across runtimes, a poison event
+//! stops only its projector.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{History, TABLES, caught_up, ordered_store, rows};
+use futures::future::BoxFuture;
+use livedesk_domain::{Metadata, NewEvent, RecordedEvent, StreamName};
+use livedesk_eventstore::{EventStore, ExpectedVersion, PgEventStore};
+use livedesk_projections::models::{InboxProjector, LiveViewProjector};
+use livedesk_projections::{
+    Changes, ProjectionError, ProjectionRuntime, Projector, RuntimeConfig, State, WaitError, all_projectors, rebuild,
+};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+const NAMES: &[&str] = &["live_view", "inbox", "agents", "text_blocks", "sla_queue", "audit_log"];
+
+fn config() -> RuntimeConfig {
+    RuntimeConfig {
+        max_batch: 500,
+        lock_retry: Duration::from_millis(200),
+    }
+}
+
+async fn snapshot(pool: &PgPool) -> Vec<(&'static str, Vec<serde_json::Value>)> {
+    let mut all = Vec::new();
+    for (table, key) in TABLES {
+        all.push((*table, rows(pool, table, key).await));
+    }
+    all
+}
+
+/// Per conversation, the MessagePosted and NotePosted events in the log.
+async fn expected_counts(pool: &PgPool) -> Vec<(Uuid, i64, i64)> {
+    sqlx::query_as(
+        "SELECT substr(stream_id, 14)::uuid AS id, \
+                count(*) FILTER (WHERE event_type = 'MessagePosted'), \
+                count(*) FILTER (WHERE event_type = 'NotePosted') \
+           FROM events WHERE stream_category = 'conversation' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("expected counts")
+}
+
+async fn projected_counts(pool: &PgPool) -> Vec<(Uuid, i64, i64)> {
+    sqlx::query_as(
+        "SELECT c.conversation_id, c.message_count::bigint, c.note_count::bigint FROM conversations c ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("projected counts")
+}
+
+async fn assert_exactly_once(pool: &PgPool) {
+    let expected = expected_counts(pool).await;
+    assert!(!expected.is_empty());
+    assert_eq!(
+        projected_counts(pool).await,
+        expected,
+        "message counts differ from the log"
+    );
+    let (messages, events): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM messages), \
+                (SELECT count(*) FROM events WHERE event_type IN ('MessagePosted', 'NotePosted'))",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("counts");
+    assert_eq!(messages, events, "transcript rows differ from the log");
+}
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn live_projection_of_ten_thousand_events_equals_a_rebuild_from_scratch(pool: PgPool) {
+    let store = ordered_store(pool.clone()).await;
+    let runtime = ProjectionRuntime::start(store.clone(), all_projectors(), config());
+    let mut changed = runtime.subscribe();
+    let mut history = History::new(7, 4, 3);
+    history.grow(5_000);
+    history.append_to(&store).await;
+    history.grow(10_000);
+    let head = history.append_to(&store).await;
+    assert!(head >= 10_000, "only {head} events");
+    caught_up(&runtime, NAMES, head).await;
+    let first = loop {
+        match changed.recv().await {
+            Ok(change) => break change,
+            // More than 1,024 batches went by unread: fine for this test.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(error) => panic!("no change was published: {error}"),
+        }
+    };
+    assert!(first.position > 0 && !first.sites.is_empty());
+
+    let live = snapshot(&pool).await;
+    let sessions = &live[0].1;
+    let conversations = &live[3].1;
+    assert!(
+        !sessions.is_empty() && conversations.len() > 100,
+        "the history is too thin"
+    );
+    assert_exactly_once(&pool).await;
+
+    for projector in all_projectors() {
+        let report = rebuild(&store, projector.as_ref()).await.expect("rebuild");
+        let last: i64 = sqlx::query_scalar("SELECT max(position) FROM events WHERE event_type = ANY($1)")
+            .bind(projector.event_types())
+            .fetch_one(&pool)
+            .await
+            .expect("last event");
+        assert_eq!(
+            report.position, last as u64,
+            "{} rebuilt to its last event",
+            report.projector
+        );
+    }
+    let rebuilt = snapshot(&pool).await;
+    for ((table, live), (_, rebuilt)) in live.iter().zip(&rebuilt) {
+        assert_eq!(live.len(), rebuilt.len(), "{table}: row counts differ");
+        for (l, r) in live.iter().zip(rebuilt) {
+            assert_eq!(l, r, "{table}: a row differs");
+        }
+    }
+    let schemas: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rebuild_%'")
+        .fetch_one(&pool)
+        .await
+        .expect("schemas");
+    assert_eq!(schemas, 0, "shadow schemas are dropped");
+
+    // The live runtime keeps going on the swapped-in tables.
+    history.grow(11_000);
+    let head = history.append_to(&store).await;
+    caught_up(&runtime, NAMES, head).await;
+    assert_exactly_once(&pool).await;
+    runtime.shutdown().await;
+}
+
+/// The inbox projector, whose connection is killed after applying its
+/// `kill_at`-th batch, before the commit.
+struct KilledMidBatch {
+    inner: InboxProjector,
+    batches: AtomicUsize,
+    kill_at: usize,
+}
+
+impl Projector for KilledMidBatch {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn event_types(&self) -> Vec<String> {
+        self.inner.event_types()
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        self.inner.tables()
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            self.inner.apply(tx, events, changes).await?;
+            if self.batches.fetch_add(1, Ordering::SeqCst) + 1 == self.kill_at {
+                sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The inbox projector, slow enough to be caught in the middle of a batch.
+struct Slow(InboxProjector);
+
+impl Projector for Slow {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn event_types(&self) -> Vec<String> {
+        self.0.event_types()
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        self.0.tables()
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            self.0.apply(tx, events, changes).await?;
+            sqlx::query("SELECT pg_sleep(0.05)").execute(&mut *tx).await?;
+            Ok(())
+        })
+    }
+}
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn a_connection_killed_in_the_middle_of_a_batch_applies_every_event_exactly_once(pool: PgPool) {
+    let store = ordered_store(pool.clone()).await;
+    let mut history = History::new(11, 2, 2);
+    history.grow(3_000);
+    let head = history.append_to(&store).await;
+    let killer = Arc::new(KilledMidBatch {
+        inner: InboxProjector,
+        batches: AtomicUsize::new(0),
+        kill_at: 2,
+    });
+    let small = RuntimeConfig {
+        max_batch: 100,
+        ..config()
+    };
+    let runtime = ProjectionRuntime::start(store.clone(), vec![killer.clone()], small);
+    caught_up(&runtime, &["inbox"], head).await;
+    assert!(
+        killer.batches.load(Ordering::SeqCst) > 2,
+        "the connection was killed and the runtime went on"
+    );
+    assert!(
+        runtime.status()[0].takeovers >= 2,
+        "it took the lead again after losing its connection"
+    );
+    assert_exactly_once(&pool).await;
+    runtime.shutdown().await;
+}
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn a_runtime_aborted_in_the_middle_of_a_batch_resumes_exactly_once(pool: PgPool) {
+    let store = ordered_store(pool.clone()).await;
+    let mut history = History::new(13, 2, 2);
+    history.grow(3_000);
+    let head = history.append_to(&store).await;
+    let small = RuntimeConfig {
+        max_batch: 50,
+        ..config()
+    };
+    let slow = ProjectionRuntime::start(store.clone(), vec![Arc::new(Slow(InboxProjector))], small);
+    // Let it commit a few batches, then kill it wherever it is.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let reached = slow.status()[0].position;
+    slow.abort().await;
+    assert!(
+        reached > 0 && reached < head,
+        "aborted in the middle (at {reached} of {head})"
+    );
+
+    let runtime = ProjectionRuntime::start(store.clone(), vec![Arc::new(InboxProjector)], config());
+    caught_up(&runtime, &["inbox"], head).await;
+    assert_exactly_once(&pool).await;
+    runtime.shutdown().await;
+}
+
+async fn wait_until(what: &str, mut condition: impl FnMut() -> bool, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn of_two_runtimes_one_leads_and_the_other_takes_over_from_its_checkpoint(pool: PgPool) {
+    let store = ordered_store(pool.clone()).await;
+    let one_second = RuntimeConfig {
+        lock_retry: Duration::from_secs(1),
+        ..config()
+    };
+    let first = ProjectionRuntime::start(store.clone(), all_projectors(), one_second);
+    wait_until(
+        "the first runtime leads",
+        || first.status().iter().all(|s| s.state == State::Active),
+        Duration::from_secs(5),
+    )
+    .await;
+    let second = ProjectionRuntime::start(
+        PgEventStore::new(store.pool().clone(), Default::default()),
+        all_projectors(),
+        one_second,
+    );
+
+    let mut history = History::new(17, 2, 2);
+    history.grow(2_000);
+    let head = history.append_to(&store).await;
+    caught_up(&first, NAMES, head).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for status in second.status() {
+        assert_eq!(status.state, State::Standby, "{} has one leader", status.name);
+        assert_eq!(status.events_applied, 0);
+    }
+    let applied_by_first: u64 = first.status().iter().map(|s| s.events_applied).sum();
+
+    first.shutdown().await;
+    history.grow(4_000);
+    let head = history.append_to(&store).await;
+    let started = std::time::Instant::now();
+    caught_up(&second, NAMES, head).await;
+    assert!(started.elapsed() < Duration::from_secs(5), "took over within 5 s");
+    let statuses = second.status();
+    assert!(statuses.iter().all(|s| s.state == State::Active));
+    let applied_by_second: u64 = statuses.iter().map(|s| s.events_applied).sum();
+    let mut total = 0;
+    for projector in all_projectors() {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = ANY($1)")
+            .bind(projector.event_types())
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        total += count;
+    }
+    assert_eq!(
+        (applied_by_first + applied_by_second) as i64,
+        total,
+        "the second continued from the checkpoint: nothing applied twice"
+    );
+    assert_exactly_once(&pool).await;
+    second.shutdown().await;
+}
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn a_poison_event_stops_its_projector_and_the_others_keep_going(pool: PgPool) {
+    let store = ordered_store(pool.clone()).await;
+    let runtime = ProjectionRuntime::start(store.clone(), all_projectors(), config());
+    let mut history = History::new(19, 2, 2);
+    history.grow(500);
+    history.append_to(&store).await;
+    let stream = StreamName::for_id("session", Uuid::now_v7()).expect("stream");
+    let poison = NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "PageViewed".into(),
+        schema_version: 1,
+        payload: serde_json::value::to_raw_value(&serde_json::json!({ "nonsense": true })).expect("json"),
+        metadata: Metadata::default(),
+    };
+    let at = store
+        .append(&stream, ExpectedVersion::Any, vec![poison])
+        .await
+        .expect("the store takes any payload")
+        .last_position;
+    history.grow(1_500);
+    let head = history.append_to(&store).await;
+
+    caught_up(&runtime, &["inbox"], head).await;
+    let error = runtime
+        .wait_for("live_view", head, Duration::from_secs(10))
+        .await
+        .expect_err("live_view stops at the poison");
+    let WaitError::Failed(failure) = error else {
+        panic!("not a failure: {error}")
+    };
+    assert_eq!(failure.position, at);
+    assert_eq!(failure.event_type, "PageViewed");
+    assert!(failure.cause.contains("malformed"), "{}", failure.cause);
+
+    let live_view = runtime
+        .status()
+        .into_iter()
+        .find(|s| s.name == "live_view")
+        .expect("status");
+    assert_eq!(live_view.state, State::Failed(failure.clone()));
+    let before: i64 =
+        sqlx::query_scalar("SELECT max(position) FROM events WHERE position < $1 AND event_type = ANY($2)")
+            .bind(at as i64)
+            .bind(LiveViewProjector.event_types())
+            .fetch_one(&pool)
+            .await
+            .expect("last live view event before the poison");
+    assert_eq!(
+        live_view.position, before as u64,
+        "everything before the poison is applied"
+    );
+    let metrics = runtime.render_metrics();
+    assert!(
+        metrics.contains("livedesk_projection_failed{projector=\"live_view\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("livedesk_projection_failed{projector=\"inbox\"} 0"),
+        "{metrics}"
+    );
+    let (position, stored): (i64, Option<String>) =
+        sqlx::query_as("SELECT position, error FROM projector_checkpoints WHERE name = 'live_view'")
+            .fetch_one(&pool)
+            .await
+            .expect("checkpoint");
+    assert_eq!(position, before);
+    let stored = stored.expect("the error is stored");
+    assert!(
+        stored.contains(&format!("position {at}")) && stored.contains("PageViewed"),
+        "{stored}"
+    );
+    runtime.shutdown().await;
+}
