@@ -24,7 +24,7 @@ mod table;
 
 pub use error::{Failure, ProjectionError};
 pub use projector::{Changes, Projector};
-pub use rebuild::{RebuildError, RebuildReport, rebuild};
+pub use rebuild::{RebuildError, RebuildReport, rebuild, rebuild_all};
 pub use runtime::{Changed, ProjectionRuntime, ProjectorStatus, RuntimeConfig, State, WaitError, application_name};
 
 /// Every projector of Livedesk, in the order they are started.

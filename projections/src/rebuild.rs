@@ -28,7 +28,10 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 use crate::{Changes, ProjectionError, Projector};
 
 /// Events read and applied per transaction while replaying.
-const REPLAY_PAGE: usize = 5_000;
+const REPLAY_PAGE: usize = 10_000;
+
+/// Pages read ahead of the one being applied.
+const READ_AHEAD: usize = 2;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +93,24 @@ pub async fn rebuild(store: &PgEventStore, projector: &dyn Projector) -> Result<
     })
 }
 
+/// Rebuilds every projector of `projectors` at the same time, each on its
+/// own connection into its own shadow schema, and swaps each in when it is
+/// done (as [`rebuild`] does one by one: each projector's tables are
+/// independent of the others').
+///
+/// # Errors
+///
+/// The first [`RebuildError`], after every rebuild has finished: a failed
+/// one dropped its shadow schema and left its live tables alone; the others
+/// are swapped in.
+pub async fn rebuild_all(
+    store: &PgEventStore,
+    projectors: &[std::sync::Arc<dyn Projector>],
+) -> Result<Vec<RebuildReport>, RebuildError> {
+    let results = futures::future::join_all(projectors.iter().map(|p| rebuild(store, p.as_ref()))).await;
+    results.into_iter().collect()
+}
+
 async fn execute(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(conn).await?;
     Ok(())
@@ -147,16 +168,7 @@ async fn build_and_swap(
         event_types: projector.event_types(),
         ..Filter::default()
     };
-    let (mut position, mut count) = (0, 0);
-    loop {
-        let events = store.read_all(position, REPLAY_PAGE, &filter).await?;
-        let Some(last) = events.last() else { break };
-        position = last.position;
-        count += events.len() as u64;
-        let mut tx = conn.begin().await?;
-        apply(projector, &mut tx, &events).await?;
-        tx.commit().await?;
-    }
+    let (mut position, mut count) = replay(store, projector, conn, &filter).await?;
     for indexdef in &secondary {
         execute(conn, indexdef).await?;
     }
@@ -198,6 +210,53 @@ async fn build_and_swap(
     execute(&mut tx, &format!("DROP SCHEMA {schema}")).await?;
     tx.commit().await?;
     Ok((count, position))
+}
+
+/// Replays every event of `filter` from position 0, one transaction per
+/// page. The next page is read (on a pooled connection) while the current
+/// one is applied, so reading the log and writing the rows overlap.
+async fn replay(
+    store: &PgEventStore,
+    projector: &dyn Projector,
+    conn: &mut PgConnection,
+    filter: &Filter,
+) -> Result<(u64, u64), RebuildError> {
+    let (pages, mut next) = tokio::sync::mpsc::channel::<Result<Vec<RecordedEvent>, StoreError>>(READ_AHEAD);
+    let read = async move {
+        let mut after = 0;
+        loop {
+            let page = store.read_all(after, REPLAY_PAGE, filter).await;
+            let last = match &page {
+                Ok(events) => events.last().map(|e| e.position),
+                Err(_) => None,
+            };
+            // The applier stopped (it failed): stop reading.
+            if pages.send(page).await.is_err() {
+                return;
+            }
+            match last {
+                Some(last) => after = last,
+                None => return,
+            }
+        }
+    };
+    // `async move`: when applying fails, the receiver is dropped with the
+    // block, which ends the reader.
+    let write = async move {
+        let (mut position, mut count) = (0, 0);
+        while let Some(page) = next.recv().await {
+            let events = page?;
+            let Some(last) = events.last() else { break };
+            position = last.position;
+            count += events.len() as u64;
+            let mut tx = conn.begin().await?;
+            apply(projector, &mut tx, &events).await?;
+            tx.commit().await?;
+        }
+        Ok::<_, RebuildError>((position, count))
+    };
+    let ((), written) = futures::join!(read, write);
+    written
 }
 
 async fn apply(

@@ -7,7 +7,7 @@ mod common;
 use std::time::Instant;
 
 use common::{History, ordered_store};
-use livedesk_projections::{all_projectors, rebuild};
+use livedesk_projections::{all_projectors, rebuild, rebuild_all};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
@@ -45,7 +45,23 @@ async fn rebuild_every_read_model(pool: PgPool) {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "all read models: {} events of the log ({applied} projector-events) in {secs:.2} s = {:.0} log events/s",
+        "all read models, one after the other: {} events of the log ({applied} projector-events) in {secs:.2} s = {:.0} log events/s",
+        history.events,
+        history.events as f64 / secs
+    );
+    let started = Instant::now();
+    let reports = rebuild_all(&store, &all_projectors()).await.expect("rebuild all");
+    let secs = started.elapsed().as_secs_f64();
+    for report in &reports {
+        println!(
+            "{:>12}: {:>8} events in {:>6.2} s (concurrently)",
+            report.projector,
+            report.events,
+            report.elapsed.as_secs_f64()
+        );
+    }
+    println!(
+        "all read models, rebuild_all: {} events of the log in {secs:.2} s = {:.0} log events/s",
         history.events,
         history.events as f64 / secs
     );
