@@ -9,7 +9,7 @@ use anyhow::Context;
 use livedesk_eventstore::{EventStore, ExpectedVersion, PgEventStore, PgStoreConfig, StoreMetrics};
 use sqlx::PgPool;
 
-use crate::load::{Measured, drive};
+use crate::load::{Measured, drive, steady};
 use crate::table::{Table, ms, rate, ratio};
 use crate::{Scale, env, events};
 
@@ -59,9 +59,9 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
     );
     let mut raw_at_32 = 0.0;
     for writers in WRITERS {
-        let raw = raw_run(pool, writers, scale).await?;
-        let (one, one_batch) = store_run(&store, writers, 1, scale).await?;
-        let (ten, ten_batch) = store_run(&store, writers, 10, scale).await?;
+        let (raw, ()) = steady(|| async move { Ok((raw_run(pool, writers, scale).await?, ())) }).await?;
+        let (one, one_batch) = steady(|| store_run(&store, writers, 1, scale)).await?;
+        let (ten, ten_batch) = steady(|| store_run(&store, writers, 10, scale)).await?;
         single.row(vec![
             writers.to_string(),
             rate(raw.events_per_s()),
@@ -113,7 +113,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
                 ..PgStoreConfig::default()
             },
         );
-        let (m, batch) = store_run(&store, 32, 1, scale).await?;
+        let (m, batch) = steady(|| store_run(&store, 32, 1, scale)).await?;
         lanes.row(vec![
             n.to_string(),
             rate(m.events_per_s()),

@@ -13,7 +13,7 @@ use livedesk_eventstore::{CommandContext, CommandService, EventStore, ExpectedVe
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::load::{Measured, drive};
+use crate::load::{Measured, drive, steady};
 use crate::table::{Table, ms, rate};
 use crate::{Scale, env, events};
 
@@ -116,17 +116,17 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
         ]);
     };
     for callers in CALLERS {
-        let m = fresh(&store, callers, scale).await?;
+        let (m, ()) = steady(|| fresh(&store, callers, scale)).await?;
         add("fresh", callers, &m);
     }
     let long = format!("{} events, cached", scale.long_stream);
     for callers in CALLERS {
-        let m = long_streams(&store, callers, WARM_CACHE, scale).await?;
+        let (m, ()) = steady(|| long_streams(&store, callers, WARM_CACHE, scale)).await?;
         add(&long, callers, &m);
     }
     let cold = format!("{} events, cold (cache 1)", scale.long_stream);
     for callers in CALLERS {
-        let m = long_streams(&store, callers, 1, scale).await?;
+        let (m, ()) = steady(|| long_streams(&store, callers, 1, scale)).await?;
         add(&cold, callers, &m);
     }
     table.print();
@@ -134,7 +134,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
 }
 
 /// Each caller opens a conversation, posts to it, and opens the next.
-async fn fresh(store: &PgEventStore, callers: usize, scale: Scale) -> anyhow::Result<Measured> {
+async fn fresh(store: &PgEventStore, callers: usize, scale: Scale) -> anyhow::Result<(Measured, ())> {
     env::settle(store.pool()).await?;
     let service = Arc::new(Service::new(store.clone(), WARM_CACHE));
     let current: Arc<Vec<Mutex<Chat>>> = Arc::new((0..callers).map(|w| Mutex::new(Chat::new(w as u64))).collect());
@@ -153,6 +153,7 @@ async fn fresh(store: &PgEventStore, callers: usize, scale: Scale) -> anyhow::Re
         }
     })
     .await
+    .map(|m| (m, ()))
 }
 
 /// Callers post to pre-filled conversations through a service caching
@@ -162,7 +163,7 @@ async fn long_streams(
     callers: usize,
     cache_size: usize,
     scale: Scale,
-) -> anyhow::Result<Measured> {
+) -> anyhow::Result<(Measured, ())> {
     let chats = prefill(store, scale.long_stream).await?;
     let service = Arc::new(Service::new(store.clone(), cache_size));
     // Load every conversation once, as a service that has been running would have.
@@ -179,6 +180,7 @@ async fn long_streams(
         }
     })
     .await
+    .map(|m| (m, ()))
 }
 
 /// [`LONG_CONVERSATIONS`] conversations holding `length` events each: an

@@ -8,7 +8,7 @@
 //! database's statement time of the insert.
 
 use std::str::FromStr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use futures::StreamExt;
@@ -18,12 +18,11 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::oneshot;
-use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::load::{self, drive, histogram};
+use crate::load::{self, drive, histogram, steady};
 use crate::table::{Table, ms, rate};
-use crate::{Scale, cpu, env, events};
+use crate::{Scale, env, events};
 
 const WRITERS: usize = 32;
 /// Events per second of the paced run.
@@ -35,8 +34,10 @@ pub async fn run(pool: &PgPool, url: &str, scale: Scale) -> anyhow::Result<()> {
     println!(
         "\n## delivery\n\nA subscriber (`subscribe_all(head, Filter::all())` on a second `PgEventStore` with its own \
          pool) receives events appended by {WRITERS} writers at full speed, then by an open-loop pacer at \
-         {PACED_RATE} events/s (one event per append, new streams, `lanes` 2). Latency from the writer's clock \
-         just before `append` to delivery, and from `recorded_at` (the insert's statement time) to delivery."
+         {PACED_RATE} events/s (one event per append, new streams, `lanes` 2). `append→deliver` runs from the \
+         writer's clock just before `append` (so it includes waiting for a group commit); `commit→deliver` from \
+         `recorded_at`, the insert's statement time inside the committing transaction, an upper bound of the time \
+         from commit to delivery."
     );
     let options = PgConnectOptions::from_str(url).context("bad database URL")?;
     let subscriber_store = PgEventStore::new(env::pool(&options, 4).await?, PgStoreConfig::default());
@@ -48,36 +49,16 @@ pub async fn run(pool: &PgPool, url: &str, scale: Scale) -> anyhow::Result<()> {
             "events/s",
             "append p50 ms",
             "append p99 ms",
-            "send→deliver p50 ms",
+            "append→deliver p50 ms",
             "p99 ms",
             "max ms",
-            "recorded_at→deliver p50 ms",
+            "commit→deliver p50 ms",
             "p99 ms",
             "other CPU",
         ],
     );
     for paced in [false, true] {
-        env::settle(pool).await?;
-        let subscriber = Subscriber::start(&subscriber_store, &store).await?;
-        let window = Window::after(scale.warmup, scale.measure);
-        let writes = if paced {
-            paced_writes(&store, scale).await?
-        } else {
-            drive(WRITERS, scale, {
-                let store = store.clone();
-                move |worker, _| {
-                    let store = store.clone();
-                    async move { append_probe(&store, worker as u64).await }
-                }
-            })
-            .await?
-        };
-        append_marker(&store, STOP).await?;
-        let samples = subscriber.finish().await?;
-        let (sent, recorded) = window.latencies(&samples)?;
-        if sent.is_empty() {
-            bail!("the subscriber received no event of the measured window");
-        }
+        let (writes, (sent, recorded)) = steady(|| measure(pool, &subscriber_store, &store, paced, scale)).await?;
         table.row(vec![
             if paced {
                 format!("paced {PACED_RATE}/s")
@@ -94,14 +75,55 @@ pub async fn run(pool: &PgPool, url: &str, scale: Scale) -> anyhow::Result<()> {
             ms(load::ms(&recorded, 0.99)),
             writes.other(),
         ]);
-        println!(
-            "{}: {} events delivered, positions contiguous (no gap, no repeat)",
-            if paced { "paced" } else { "full speed" },
-            samples.len()
-        );
     }
     table.print();
     Ok(())
+}
+
+/// One phase: a fresh live subscriber, then the writes; returns the
+/// writers' measurement and the send-to-delivery and recorded-to-delivery
+/// latencies.
+async fn measure(
+    pool: &PgPool,
+    subscriber_store: &PgEventStore,
+    store: &PgEventStore,
+    paced: bool,
+    scale: Scale,
+) -> anyhow::Result<(load::Measured, (Histogram<u64>, Histogram<u64>))> {
+    env::settle(pool).await?;
+    let subscriber = Subscriber::start(subscriber_store, store).await?;
+    let window = Window::after(scale.warmup, scale.measure);
+    let writes = if paced {
+        load::paced(PACED_RATE, scale, {
+            let store = store.clone();
+            move |n| {
+                let store = store.clone();
+                async move { append_probe(&store, n).await }
+            }
+        })
+        .await?
+    } else {
+        drive(WRITERS, scale, {
+            let store = store.clone();
+            move |worker, _| {
+                let store = store.clone();
+                async move { append_probe(&store, worker as u64).await }
+            }
+        })
+        .await?
+    };
+    append_marker(store, STOP).await?;
+    let samples = subscriber.finish().await?;
+    let latencies = window.latencies(&samples)?;
+    if latencies.0.is_empty() {
+        bail!("the subscriber received no event of the measured window");
+    }
+    println!(
+        "{}: {} events delivered, positions contiguous (no gap, no repeat)",
+        if paced { "paced" } else { "full speed" },
+        samples.len()
+    );
+    Ok((writes, latencies))
 }
 
 /// Microseconds since the Unix epoch.
@@ -245,58 +267,4 @@ impl Subscriber {
             .context("the subscriber did not reach the stop marker within 60 s")?
             .context("the subscriber panicked")?
     }
-}
-
-/// Appends at [`PACED_RATE`] events/s, open loop (a tick every
-/// millisecond starts its appends whether or not earlier ones finished).
-async fn paced_writes(store: &PgEventStore, scale: Scale) -> anyhow::Result<load::Measured> {
-    let per_tick = (PACED_RATE / 1000).max(1);
-    let start = Instant::now();
-    let measure_from = start + scale.warmup;
-    let until = measure_from + scale.measure;
-    let mut ticks = tokio::time::interval(Duration::from_millis(1));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut appends = JoinSet::new();
-    let mut latency = histogram()?;
-    let (mut events, mut last_end) = (0, measure_from);
-    let mut collect = |done: (Instant, Instant)| {
-        if done.0 >= measure_from {
-            load::record(&mut latency, done.1 - done.0);
-            events += 1;
-            last_end = last_end.max(done.1);
-        }
-    };
-    let mut n = 0;
-    let mut cpu = None;
-    loop {
-        let now = ticks.tick().await.into_std();
-        if now >= until {
-            break;
-        }
-        if cpu.is_none() && now >= measure_from {
-            cpu = Some(cpu::Snapshot::now());
-        }
-        for _ in 0..per_tick {
-            let store = store.clone();
-            n += 1;
-            appends.spawn(async move {
-                let sent = Instant::now();
-                append_probe(&store, n).await?;
-                anyhow::Ok((sent, Instant::now()))
-            });
-        }
-        while let Some(done) = appends.try_join_next() {
-            collect(done.context("an append task panicked")??);
-        }
-    }
-    while let Some(done) = appends.join_next().await {
-        collect(done.context("an append task panicked")??);
-    }
-    Ok(load::Measured {
-        ops: events,
-        events,
-        elapsed: last_end - measure_from,
-        latency,
-        other_cpu: cpu.map_or(0.0, |c| c.other_percent_since()),
-    })
 }

@@ -11,6 +11,12 @@ use tokio::task::JoinSet;
 
 use crate::{Scale, cpu};
 
+/// Share of the CPU other processes may use before a phase counts as
+/// disturbed and is measured again, in percent.
+const QUIET_PERCENT: f64 = 15.0;
+/// Most measurements of one phase.
+const ATTEMPTS: usize = 3;
+
 /// Longest latency a histogram holds: 60 s, in microseconds.
 const MAX_MICROS: u64 = 60_000_000;
 
@@ -136,4 +142,89 @@ where
     }
     total.other_cpu = cpu.other_percent_since();
     Ok(total)
+}
+
+/// Starts `op(n)` at `rate` operations per second for `scale.warmup +
+/// scale.measure`, open loop: a tick every millisecond starts its share
+/// whether or not earlier operations finished, so a slow store shows as
+/// latency rather than as a lower rate.
+pub async fn paced<F, Fut>(rate: u64, scale: Scale, op: F) -> anyhow::Result<Measured>
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = anyhow::Result<u64>> + Send + 'static,
+{
+    let per_tick = (rate / 1000).max(1);
+    let measure_from = Instant::now() + scale.warmup;
+    let until = measure_from + scale.measure;
+    let mut ticks = tokio::time::interval(Duration::from_millis(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut running = JoinSet::new();
+    let mut total = Measured {
+        ops: 0,
+        events: 0,
+        elapsed: Duration::ZERO,
+        latency: histogram()?,
+        other_cpu: 0.0,
+    };
+    let mut collect = |(start, end, written): (Instant, Instant, u64)| {
+        if start >= measure_from {
+            record(&mut total.latency, end - start);
+            total.ops += 1;
+            total.events += written;
+            total.elapsed = total.elapsed.max(end - measure_from);
+        }
+    };
+    let (mut n, mut cpu) = (0, None);
+    loop {
+        let now = ticks.tick().await.into_std();
+        if now >= until {
+            break;
+        }
+        if cpu.is_none() && now >= measure_from {
+            cpu = Some(cpu::Snapshot::now());
+        }
+        for _ in 0..per_tick {
+            n += 1;
+            let operation = op(n);
+            running.spawn(async move {
+                let start = Instant::now();
+                let written = operation.await?;
+                anyhow::Ok((start, Instant::now(), written))
+            });
+        }
+        while let Some(done) = running.try_join_next() {
+            collect(done.context("an operation panicked")??);
+        }
+    }
+    while let Some(done) = running.join_next().await {
+        collect(done.context("an operation panicked")??);
+    }
+    total.other_cpu = cpu.map_or(0.0, |c| c.other_percent_since());
+    Ok(total)
+}
+
+/// Runs `phase` until other processes stayed under [`QUIET_PERCENT`] of
+/// the CPU during its measured window, at most [`ATTEMPTS`] times, and keeps
+/// the least disturbed measurement. The machine is shared; a phase measured
+/// next to a compiler says little about the store.
+pub async fn steady<T, F, Fut>(mut phase: F) -> anyhow::Result<(Measured, T)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<(Measured, T)>>,
+{
+    let mut best: Option<(Measured, T)> = None;
+    for attempt in 1..=ATTEMPTS {
+        let (measured, extra) = phase().await?;
+        let other = measured.other_cpu;
+        if best.as_ref().is_none_or(|(b, _)| other < b.other_cpu) {
+            best = Some((measured, extra));
+        }
+        if other <= QUIET_PERCENT {
+            break;
+        }
+        if attempt < ATTEMPTS {
+            println!("(a phase was disturbed: other processes used {other:.0}% of the CPU; measuring it again)");
+        }
+    }
+    best.context("no measurement")
 }

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::table::{Table, rate};
-use crate::{Scale, events};
+use crate::{Scale, env, events};
 
 /// Rows the bulk fill writes per statement.
 const FILL_CHUNK: u64 = 100_000;
@@ -35,8 +35,8 @@ const FILL_SQL: &str = "\
                    \"attachments\":[],\"client_message_id\":null,\"at\":\"%s\"}', \
                   gen_random_uuid(), c.visitor, $4::text, \
                   to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::json, \
-           ($5::uuid[])[((g - 1) % $3 % 4)::int + 1], 'visitor:' || c.visitor, gen_random_uuid(), NULL, gen_random_uuid(), \
-           c.at \
+           ($5::uuid[])[((g - 1) % $3 % 4)::int + 1], 'visitor:' || c.visitor, \
+           gen_random_uuid(), NULL, gen_random_uuid(), c.at \
       FROM generate_series($1::bigint, $2::bigint) AS g, \
            LATERAL (SELECT md5('stream-' || (g - 1) % $3)::uuid AS id, \
                            md5('visitor-' || (g - 1) % $3)::uuid AS visitor, \
@@ -46,8 +46,9 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
     let total = scale.read_events;
     println!(
         "\n## read\n\n`events` is truncated and filled with {} rows by `INSERT ... SELECT generate_series` \
-         ({} conversations of {EVENTS_PER_STREAM} `MessagePosted` events, interleaved), then `VACUUM ANALYZE`. \
-         Each pass reads every event with `read_all(after, page, Filter::all())` until it is through.",
+         ({} conversations of {EVENTS_PER_STREAM} `MessagePosted` events, interleaved), then `VACUUM ANALYZE` and \
+         `CHECKPOINT` (so that the fill's writes are not flushed during the reads). Each pass reads every event \
+         with `read_all(after, page, Filter::all())` until it is through.",
         rate(total as f64),
         rate((total / EVENTS_PER_STREAM) as f64)
     );
@@ -55,10 +56,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
     fill(pool, total).await?;
     let fill_took = fill_started.elapsed();
     let vacuum_started = Instant::now();
-    sqlx::query("VACUUM ANALYZE events")
-        .execute(pool)
-        .await
-        .context("VACUUM ANALYZE")?;
+    env::settle(pool).await?;
     let size: String = sqlx::query_scalar("SELECT pg_size_pretty(pg_total_relation_size('events'))")
         .fetch_one(pool)
         .await?;
@@ -66,7 +64,8 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
         .fetch_one(pool)
         .await?;
     println!(
-        "\nfill: {} rows in {:.1} s, VACUUM ANALYZE {:.1} s; table with indexes {size}, mean payload {payload:.0} bytes",
+        "\nfill: {} rows in {:.1} s, VACUUM ANALYZE + CHECKPOINT {:.1} s; table with indexes {size}, \
+         mean payload {payload:.0} bytes",
         rate(total as f64),
         fill_took.as_secs_f64(),
         vacuum_started.elapsed().as_secs_f64()
