@@ -6,7 +6,9 @@
 //! - `append`: `PgEventStore::append` against plain one-row `INSERT`s;
 //! - `command`: the command service posting messages to conversations;
 //! - `delivery`: commit-to-delivery latency to a live subscriber;
-//! - `read`: `read_all` over 1,000,000 events.
+//! - `read`: `read_all` over 1,000,000 events;
+//! - `projections`: rebuilding the read models, projection lag, read
+//!   queries.
 //!
 //! `docs/benchmarks.md` records a run.
 
@@ -17,6 +19,7 @@ mod delivery;
 mod env;
 mod events;
 mod load;
+mod projections;
 mod read;
 mod table;
 
@@ -53,6 +56,7 @@ enum Scenario {
     Command,
     Delivery,
     Read,
+    Projections,
 }
 
 /// How long and how big: the full run or the `--quick` one.
@@ -106,7 +110,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let scale = Scale::new(cli.quick);
     let mut scenarios = cli.scenarios;
     if scenarios.is_empty() {
-        scenarios = vec![Scenario::Append, Scenario::Command, Scenario::Delivery, Scenario::Read];
+        scenarios = vec![
+            Scenario::Append,
+            Scenario::Command,
+            Scenario::Delivery,
+            Scenario::Read,
+            Scenario::Projections,
+        ];
     }
     scenarios.dedup();
 
@@ -131,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("scenario delivery")?,
             Scenario::Read => read::run(&pool, scale).await.context("scenario read")?,
+            Scenario::Projections => projections::run(&pool, scale).await.context("scenario projections")?,
         }
         println!(
             "\n({scenario:?} took {:.1} s; other processes used {:.0}% of the machine's CPU meanwhile)",

@@ -25,6 +25,15 @@ pub enum ProjectionError {
     /// The database refused a statement or is unreachable.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A row could not be encoded for `COPY` (a rebuild).
+    #[error("cannot encode a row of {table}: {source}")]
+    Encode {
+        /// The table.
+        table: &'static str,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl ProjectionError {
@@ -33,7 +42,7 @@ impl ProjectionError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Database(error) => is_transient(error),
-            Self::Decode { .. } | Self::Invalid { .. } => false,
+            Self::Decode { .. } | Self::Invalid { .. } | Self::Encode { .. } => false,
         }
     }
 }

@@ -23,9 +23,10 @@ mod runtime;
 mod table;
 
 pub use error::{Failure, ProjectionError};
-pub use projector::{Changes, Projector};
+pub use projector::{Changes, Projector, Replay};
 pub use rebuild::{RebuildError, RebuildReport, rebuild, rebuild_all};
 pub use runtime::{Changed, ProjectionRuntime, ProjectorStatus, RuntimeConfig, State, WaitError, application_name};
+pub use table::CopyRows;
 
 /// Every projector of Livedesk, in the order they are started.
 pub fn all_projectors() -> Vec<std::sync::Arc<dyn Projector>> {

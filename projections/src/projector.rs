@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
+use crate::table::CopyRows;
 
 /// Turns events into rows of the tables it owns.
 ///
@@ -44,6 +45,37 @@ pub trait Projector: Send + Sync + 'static {
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;
+
+    /// A fold of the whole history in memory, for rebuilds; `None` (the
+    /// default) rebuilds through [`Projector::apply`], batch by batch.
+    ///
+    /// A rebuild from position 0 is the one time a projector's rows are
+    /// nobody else's: rather than loading and writing rows every batch, it
+    /// can keep them in memory and write each table once, with `COPY`. The
+    /// result must equal, row for row, what `apply` gives for the same
+    /// events (the runtime tests compare them).
+    fn replay(&self) -> Option<Box<dyn Replay>> {
+        None
+    }
+}
+
+/// A projector's read model folded in memory during a rebuild.
+pub trait Replay: Send {
+    /// Folds `events` (position order, only the projector's event types)
+    /// and returns rows that can never change again (append-only tables),
+    /// to be written now rather than held.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectionError`] naming the event that could not be applied.
+    fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError>;
+
+    /// Every row it holds, to write into the empty tables.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectionError`] when a row cannot be encoded.
+    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError>;
 }
 
 /// What one batch changed, for subscriptions to push fresh rows.

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::inbox::variant;
 use super::{Folded, decode, stream_id, types_of};
-use crate::table::Table;
-use crate::{Changes, ProjectionError, Projector};
+use crate::table::{CopyRows, Table};
+use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `agents` projector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,12 +39,14 @@ pub(crate) const AGENTS: Table = Table {
         "updated_at",
         "position",
     ],
+    json: &["roles"],
 };
 
 pub(crate) const ASSIGNMENTS: Table = Table {
     name: "agent_assignments",
     key: "conversation_id",
     columns: &["conversation_id", "agent_id", "open"],
+    json: &[],
 };
 
 /// A row of `agents`.
@@ -121,6 +123,10 @@ impl Projector for AgentsProjector {
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(apply(tx, events, changes))
     }
+
+    fn replay(&self) -> Option<Box<dyn Replay>> {
+        Some(Box::new(AgentsReplay(Agents::default())))
+    }
 }
 
 enum Decoded {
@@ -128,40 +134,47 @@ enum Decoded {
     Conversation(Uuid, ConversationEvent),
 }
 
-async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
-    let mut decoded = Vec::with_capacity(events.len());
-    let (mut agent_ids, mut conversation_ids) = (BTreeSet::new(), BTreeSet::new());
-    for event in events {
+impl Decoded {
+    /// The event decoded; the agents and conversations it needs loaded go
+    /// into `agents` and `conversations`.
+    fn new(
+        event: &RecordedEvent,
+        agents: &mut BTreeSet<Uuid>,
+        conversations: &mut BTreeSet<Uuid>,
+    ) -> Result<Self, ProjectionError> {
         let id = stream_id(event)?;
         if event.stream.category() == "agent" {
-            agent_ids.insert(id);
-            decoded.push((event, Decoded::Agent(id, decode(event)?)));
-        } else {
-            let e: ConversationEvent = decode(event)?;
-            if let ConversationEvent::Assigned(a) = &e
-                && let Assignee::Agent { agent } = &a.assignee
-            {
-                agent_ids.insert(agent.id.0);
-            }
-            conversation_ids.insert(id);
-            decoded.push((event, Decoded::Conversation(id, e)));
+            agents.insert(id);
+            return Ok(Decoded::Agent(id, decode(event)?));
         }
+        let e: ConversationEvent = decode(event)?;
+        if let ConversationEvent::Assigned(a) = &e
+            && let Assignee::Agent { agent } = &a.assignee
+        {
+            agents.insert(agent.id.0);
+        }
+        conversations.insert(id);
+        Ok(Decoded::Conversation(id, e))
     }
-    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
-    let loaded = ASSIGNMENTS.load::<AssignmentRow>(tx, &keys).await?;
-    agent_ids.extend(loaded.iter().filter_map(|a| a.agent_id));
-    let mut assignments = Folded::loaded(loaded.into_iter().map(|a| (a.conversation_id, a)));
-    let keys: Vec<Uuid> = agent_ids.into_iter().collect();
-    let loaded = AGENTS.load::<AgentRow>(tx, &keys).await?;
-    let mut agents = Folded::loaded(loaded.into_iter().map(|a| (a.agent_id, a)));
-    for (event, d) in decoded {
+}
+
+/// The rows a batch folds: loaded ones for a live batch, all of them for a
+/// replay.
+#[derive(Debug, Default)]
+struct Agents {
+    agents: Folded<AgentRow>,
+    assignments: Folded<AssignmentRow>,
+}
+
+impl Agents {
+    fn fold(&mut self, event: &RecordedEvent, decoded: Decoded) {
         let position = event.position as i64;
-        match d {
-            Decoded::Agent(id, e) => fold_agent(&mut agents, id, e, position),
+        match decoded {
+            Decoded::Agent(id, e) => fold_agent(&mut self.agents, id, e, position),
             Decoded::Conversation(id, e) => {
-                let before = assignments.get(id).and_then(AssignmentRow::counted);
+                let before = self.assignments.get(id).and_then(AssignmentRow::counted);
                 match e {
-                    ConversationEvent::Opened(_) => assignments.put(
+                    ConversationEvent::Opened(_) => self.assignments.put(
                         id,
                         AssignmentRow {
                             conversation_id: id,
@@ -170,7 +183,7 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
                         },
                     ),
                     ConversationEvent::Assigned(a) => {
-                        if let Some(row) = assignments.get_mut(id) {
+                        if let Some(row) = self.assignments.get_mut(id) {
                             row.agent_id = match a.assignee {
                                 Assignee::Agent { agent } => Some(agent.id.0),
                                 Assignee::Team { .. } => None,
@@ -178,21 +191,21 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
                         }
                     }
                     ConversationEvent::Unassigned(_) => {
-                        if let Some(row) = assignments.get_mut(id) {
+                        if let Some(row) = self.assignments.get_mut(id) {
                             row.agent_id = None;
                         }
                     }
                     ConversationEvent::StatusChanged(s) => {
-                        if let Some(row) = assignments.get_mut(id) {
+                        if let Some(row) = self.assignments.get_mut(id) {
                             row.open = s.to != ConversationStatus::Done;
                         }
                     }
                     _ => {}
                 }
-                let after = assignments.get(id).and_then(AssignmentRow::counted);
+                let after = self.assignments.get(id).and_then(AssignmentRow::counted);
                 if before != after {
                     for (agent, delta) in [(before, -1), (after, 1)] {
-                        if let Some(row) = agent.and_then(|a| agents.get_mut(a)) {
+                        if let Some(row) = agent.and_then(|a| self.agents.get_mut(a)) {
                             row.open_conversations += delta;
                             row.position = position;
                         }
@@ -201,14 +214,56 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
             }
         }
     }
-    let (rows, _) = agents.into_writes();
+}
+
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    let (mut agent_ids, mut conversation_ids) = (BTreeSet::new(), BTreeSet::new());
+    for event in events {
+        decoded.push((event, Decoded::new(event, &mut agent_ids, &mut conversation_ids)?));
+    }
+    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
+    let loaded = ASSIGNMENTS.load::<AssignmentRow>(tx, &keys).await?;
+    agent_ids.extend(loaded.iter().filter_map(|a| a.agent_id));
+    let assignments = Folded::loaded(loaded.into_iter().map(|a| (a.conversation_id, a)));
+    let keys: Vec<Uuid> = agent_ids.into_iter().collect();
+    let loaded = AGENTS.load::<AgentRow>(tx, &keys).await?;
+    let mut folded = Agents {
+        agents: Folded::loaded(loaded.into_iter().map(|a| (a.agent_id, a))),
+        assignments,
+    };
+    for (event, d) in decoded {
+        folded.fold(event, d);
+    }
+    let (rows, _) = folded.agents.into_writes();
     for row in &rows {
         changes.sites.extend(row.roles.keys().copied());
     }
     AGENTS.upsert(tx, &rows).await?;
-    let (rows, _) = assignments.into_writes();
+    let (rows, _) = folded.assignments.into_writes();
     ASSIGNMENTS.upsert(tx, &rows).await?;
     Ok(())
+}
+
+/// Every agent and assignment of the history in memory.
+struct AgentsReplay(Agents);
+
+impl Replay for AgentsReplay {
+    fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
+        let (mut agents, mut conversations) = (BTreeSet::new(), BTreeSet::new());
+        for event in events {
+            let decoded = Decoded::new(event, &mut agents, &mut conversations)?;
+            self.0.fold(event, decoded);
+        }
+        Ok(Vec::new())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        Ok(vec![
+            AGENTS.encode(self.0.agents.values())?,
+            ASSIGNMENTS.encode(self.0.assignments.values())?,
+        ])
+    }
 }
 
 fn fold_agent(agents: &mut Folded<AgentRow>, id: Uuid, e: AgentEvent, position: i64) {

@@ -20,8 +20,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Folded, decode, preview, stream_id, types_of};
-use crate::table::Table;
-use crate::{Changes, ProjectionError, Projector};
+use crate::table::{CopyRows, Table};
+use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `inbox` projector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,6 +58,7 @@ pub(crate) const CONVERSATIONS: Table = Table {
         "updated_at",
         "position",
     ],
+    json: &["sla"],
 };
 
 pub(crate) const MESSAGES: Table = Table {
@@ -77,6 +78,7 @@ pub(crate) const MESSAGES: Table = Table {
         "at",
         "position",
     ],
+    json: &["attachments"],
 };
 
 pub(crate) const VISITORS: Table = Table {
@@ -100,6 +102,7 @@ pub(crate) const VISITORS: Table = Table {
         "updated_at",
         "position",
     ],
+    json: &["labels", "additional_info"],
 };
 
 /// A row of `conversations`.
@@ -314,6 +317,10 @@ impl Projector for InboxProjector {
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(apply(tx, events, changes))
     }
+
+    fn replay(&self) -> Option<Box<dyn Replay>> {
+        Some(Box::new(InboxReplay(Inbox::default())))
+    }
 }
 
 enum Decoded {
@@ -321,68 +328,134 @@ enum Decoded {
     Visitor(Uuid, VisitorEvent),
 }
 
-async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
-    let mut decoded = Vec::with_capacity(events.len());
-    let (mut conversation_ids, mut visitor_ids) = (BTreeSet::new(), BTreeSet::new());
-    for event in events {
+impl Decoded {
+    fn new(event: &RecordedEvent) -> Result<Self, ProjectionError> {
         let id = stream_id(event)?;
         match event.stream.category() {
-            "conversation" => {
-                let e: ConversationEvent = decode(event)?;
-                if let ConversationEvent::Opened(opened) = &e {
-                    visitor_ids.insert(opened.visitor_id.0);
-                }
-                conversation_ids.insert(id);
-                decoded.push((event, Decoded::Conversation(id, e)));
-            }
-            "visitor" => {
-                visitor_ids.insert(id);
-                decoded.push((event, Decoded::Visitor(id, decode(event)?)));
-            }
-            other => {
-                return Err(ProjectionError::Invalid {
-                    position: event.position,
-                    reason: format!("the inbox reads no {other} events"),
-                });
-            }
+            "conversation" => Ok(Self::Conversation(id, decode(event)?)),
+            "visitor" => Ok(Self::Visitor(id, decode(event)?)),
+            other => Err(ProjectionError::Invalid {
+                position: event.position,
+                reason: format!("the inbox reads no {other} events"),
+            }),
         }
     }
-    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
-    let loaded = CONVERSATIONS.load::<ConversationRow>(tx, &keys).await?;
-    let mut conversations = Folded::loaded(loaded.into_iter().map(|r| (r.conversation_id, r)));
-    let keys: Vec<Uuid> = visitor_ids.into_iter().collect();
-    let loaded = VISITORS.load::<VisitorRow>(tx, &keys).await?;
-    let mut visitors = Folded::loaded(loaded.into_iter().map(|r| (r.visitor_id, r)));
-    let mut messages = Vec::new();
-    let mut renamed = BTreeSet::new();
-    for (event, e) in decoded {
-        match e {
+}
+
+/// The rows a batch folds: loaded ones for a live batch, all of them for a
+/// replay.
+#[derive(Debug, Default)]
+struct Inbox {
+    conversations: Folded<ConversationRow>,
+    visitors: Folded<VisitorRow>,
+    /// Transcript rows added.
+    messages: Vec<MessageRow>,
+    /// Visitors tagged, whose name goes onto their conversations.
+    renamed: BTreeSet<Uuid>,
+}
+
+impl Inbox {
+    fn fold(&mut self, event: &RecordedEvent, decoded: Decoded, changes: &mut Changes) -> Result<(), ProjectionError> {
+        match decoded {
             Decoded::Conversation(id, e) => {
-                fold_conversation(&mut conversations, &mut visitors, &mut messages, event, id, e)?;
+                fold_conversation(
+                    &mut self.conversations,
+                    &mut self.visitors,
+                    &mut self.messages,
+                    event,
+                    id,
+                    e,
+                )?;
                 changes.conversations.insert(id);
             }
             Decoded::Visitor(id, e) => {
                 if matches!(e, VisitorEvent::Tagged(_)) {
-                    renamed.insert(id);
+                    self.renamed.insert(id);
                 }
-                fold_visitor(&mut visitors, event, id, &e);
+                fold_visitor(&mut self.visitors, event, id, &e);
             }
         }
         if let Some(site) = event.metadata.site_id {
             changes.sites.insert(site);
         }
+        Ok(())
     }
-    let (rows, _) = visitors.into_writes();
+}
+
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    let (mut conversation_ids, mut visitor_ids) = (BTreeSet::new(), BTreeSet::new());
+    for event in events {
+        let d = Decoded::new(event)?;
+        match &d {
+            Decoded::Conversation(id, e) => {
+                if let ConversationEvent::Opened(opened) = e {
+                    visitor_ids.insert(opened.visitor_id.0);
+                }
+                conversation_ids.insert(*id);
+            }
+            Decoded::Visitor(id, _) => _ = visitor_ids.insert(*id),
+        }
+        decoded.push((event, d));
+    }
+    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
+    let loaded = CONVERSATIONS.load::<ConversationRow>(tx, &keys).await?;
+    let keys: Vec<Uuid> = visitor_ids.into_iter().collect();
+    let visitors = VISITORS.load::<VisitorRow>(tx, &keys).await?;
+    let mut inbox = Inbox {
+        conversations: Folded::loaded(loaded.into_iter().map(|r| (r.conversation_id, r))),
+        visitors: Folded::loaded(visitors.into_iter().map(|r| (r.visitor_id, r))),
+        ..Inbox::default()
+    };
+    for (event, d) in decoded {
+        inbox.fold(event, d, changes)?;
+    }
+    let (rows, _) = inbox.visitors.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     VISITORS.upsert(tx, &rows).await?;
-    let (rows, _) = conversations.into_writes();
+    let (rows, _) = inbox.conversations.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     CONVERSATIONS.upsert(tx, &rows).await?;
-    MESSAGES.insert(tx, &messages).await?;
-    if !renamed.is_empty() {
-        rename_visitor(tx, &renamed.into_iter().collect::<Vec<_>>(), changes).await?;
+    MESSAGES.insert(tx, &inbox.messages).await?;
+    if !inbox.renamed.is_empty() {
+        rename_visitor(tx, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
     }
     Ok(())
+}
+
+/// The inbox of the whole history in memory. Transcript rows are written
+/// page by page; a conversation carries its visitor's current name and
+/// email, as [`rename_visitor`] keeps it live.
+struct InboxReplay(Inbox);
+
+impl Replay for InboxReplay {
+    fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
+        let mut changes = Changes::default();
+        for event in events {
+            self.0.fold(event, Decoded::new(event)?, &mut changes)?;
+        }
+        self.0.renamed.clear();
+        let messages = std::mem::take(&mut self.0.messages);
+        Ok(vec![MESSAGES.encode(&messages)?])
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        let Inbox {
+            mut conversations,
+            visitors,
+            ..
+        } = self.0;
+        for row in conversations.values_mut() {
+            if let Some(visitor) = visitors.get(row.visitor_id) {
+                row.visitor_name.clone_from(&visitor.name);
+                row.visitor_email.clone_from(&visitor.email);
+            }
+        }
+        Ok(vec![
+            VISITORS.encode(visitors.values())?,
+            CONVERSATIONS.encode(conversations.values())?,
+        ])
+    }
 }
 
 /// Copies the current name and email of `visitors` onto their

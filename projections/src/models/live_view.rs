@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use super::inbox::{full_name, variant};
 use super::{Folded, decode, preview, stream_id};
-use crate::table::Table;
-use crate::{Changes, ProjectionError, Projector};
+use crate::table::{CopyRows, Table};
+use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `live_view` projector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,6 +63,7 @@ pub(crate) const SESSIONS: Table = Table {
         "expires_at",
         "position",
     ],
+    json: &["labels", "connected_agent", "co_browsing_agent"],
 };
 
 pub(crate) const VISITORS: Table = Table {
@@ -76,12 +77,14 @@ pub(crate) const VISITORS: Table = Table {
         "labels",
         "external_user_id",
     ],
+    json: &["labels"],
 };
 
 pub(crate) const CONVERSATIONS: Table = Table {
     name: "live_view_conversations",
     key: "conversation_id",
     columns: &["conversation_id", "session_id"],
+    json: &[],
 };
 
 /// A row of `live_sessions`.
@@ -186,6 +189,10 @@ impl Projector for LiveViewProjector {
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(apply(tx, events, changes))
     }
+
+    fn replay(&self) -> Option<Box<dyn Replay>> {
+        Some(Box::new(LiveViewReplay(LiveView::default())))
+    }
 }
 
 enum Decoded {
@@ -206,22 +213,21 @@ fn keys(v: BTreeSet<Uuid>) -> Vec<Uuid> {
     v.into_iter().collect()
 }
 
-async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
-    let mut decoded = Vec::with_capacity(events.len());
-    let mut k = Keys::default();
-    for event in events {
+impl Decoded {
+    /// The event decoded, and the keys it needs loaded.
+    fn new(event: &RecordedEvent, keys: &mut Keys) -> Result<Self, ProjectionError> {
         let id = stream_id(event)?;
-        let d = match event.stream.category() {
+        Ok(match event.stream.category() {
             "session" => {
                 let e: SessionEvent = decode(event)?;
                 if let SessionEvent::Started(s) = &e {
-                    k.visitors.insert(s.visitor_id.0);
+                    keys.visitors.insert(s.visitor_id.0);
                 }
-                k.sessions.insert(id);
+                keys.sessions.insert(id);
                 Decoded::Session(id, e)
             }
             "visitor" => {
-                k.visitors.insert(id);
+                keys.visitors.insert(id);
                 Decoded::Visitor(id, decode(event)?)
             }
             "conversation" => {
@@ -229,9 +235,9 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
                 if let ConversationEvent::Opened(o) = &e
                     && let Some(session) = o.session_id
                 {
-                    k.sessions.insert(session.0);
+                    keys.sessions.insert(session.0);
                 }
-                k.conversations.insert(id);
+                keys.conversations.insert(id);
                 Decoded::Conversation(id, e)
             }
             other => {
@@ -240,32 +246,39 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
                     reason: format!("the live view reads no {other} events"),
                 });
             }
-        };
-        decoded.push((event, d));
+        })
     }
-    let loaded = CONVERSATIONS
-        .load::<ConversationRow>(tx, &keys(k.conversations))
-        .await?;
-    k.sessions.extend(loaded.iter().map(|c| c.session_id));
-    let mut conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
-    let loaded = SESSIONS.load::<LiveSessionRow>(tx, &keys(k.sessions)).await?;
-    let mut sessions = Folded::loaded(loaded.into_iter().map(|s| (s.session_id, s)));
-    let loaded = VISITORS.load::<VisitorRow>(tx, &keys(k.visitors)).await?;
-    let mut visitors = Folded::loaded(loaded.into_iter().map(|v| (v.visitor_id, v)));
-    let mut ended = BTreeSet::new();
-    let mut tagged = BTreeSet::new();
-    for (event, d) in decoded {
+}
+
+/// The rows a batch folds: loaded ones for a live batch, all of them for a
+/// replay.
+#[derive(Debug, Default)]
+struct LiveView {
+    sessions: Folded<LiveSessionRow>,
+    visitors: Folded<VisitorRow>,
+    conversations: Folded<ConversationRow>,
+    /// Sessions that ended: their conversation rows go away.
+    ended: BTreeSet<Uuid>,
+    /// Visitors tagged: their identity goes onto their sessions.
+    tagged: BTreeSet<Uuid>,
+}
+
+impl LiveView {
+    fn fold(&mut self, event: &RecordedEvent, decoded: Decoded, changes: &mut Changes) -> Result<(), ProjectionError> {
+        if let Some(site) = event.metadata.site_id {
+            changes.sites.insert(site);
+        }
         let position = event.position as i64;
-        match d {
+        match decoded {
             Decoded::Session(id, e) => {
                 changes.sessions.insert(id);
                 if matches!(e, SessionEvent::Ended(_)) {
-                    ended.insert(id);
+                    self.ended.insert(id);
                 }
-                fold_session(&mut sessions, &visitors, event, id, e)?;
+                fold_session(&mut self.sessions, &self.visitors, event, id, e)?;
             }
             Decoded::Visitor(id, VisitorEvent::Tagged(t)) => {
-                let mut row = visitors.get(id).cloned().unwrap_or(VisitorRow {
+                let mut row = self.visitors.get(id).cloned().unwrap_or(VisitorRow {
                     visitor_id: id,
                     email: None,
                     first_name: None,
@@ -285,18 +298,18 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
                 if let Some(labels) = &t.tag.labels {
                     row.labels.clone_from(labels);
                 }
-                visitors.put(id, row);
-                tagged.insert(id);
+                self.visitors.put(id, row);
+                self.tagged.insert(id);
             }
             Decoded::Visitor(..) => {}
             Decoded::Conversation(id, ConversationEvent::Opened(o)) => {
                 let Some(session) = o.session_id.map(|s| s.0) else {
-                    continue;
+                    return Ok(());
                 };
-                if let Some(row) = sessions.get_mut(session) {
+                if let Some(row) = self.sessions.get_mut(session) {
                     row.conversation_id = Some(id);
                     row.position = position;
-                    conversations.put(
+                    self.conversations.put(
                         id,
                         ConversationRow {
                             conversation_id: id,
@@ -307,10 +320,10 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
                 }
             }
             Decoded::Conversation(id, ConversationEvent::MessagePosted(m)) => {
-                let Some(session) = conversations.get(id).map(|c| c.session_id) else {
-                    continue;
+                let Some(session) = self.conversations.get(id).map(|c| c.session_id) else {
+                    return Ok(());
                 };
-                if let Some(row) = sessions.get_mut(session) {
+                if let Some(row) = self.sessions.get_mut(session) {
                     row.message_count += 1;
                     row.last_message_preview = Some(preview(&m.body));
                     row.last_message_at = Some(m.at);
@@ -320,28 +333,91 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
             }
             Decoded::Conversation(..) => {}
         }
-        if let Some(site) = event.metadata.site_id {
-            changes.sites.insert(site);
-        }
+        Ok(())
     }
-    let (rows, gone) = sessions.into_writes();
+}
+
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    let mut k = Keys::default();
+    for event in events {
+        decoded.push((event, Decoded::new(event, &mut k)?));
+    }
+    let loaded = CONVERSATIONS
+        .load::<ConversationRow>(tx, &keys(k.conversations))
+        .await?;
+    k.sessions.extend(loaded.iter().map(|c| c.session_id));
+    let conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
+    let sessions = SESSIONS.load::<LiveSessionRow>(tx, &keys(k.sessions)).await?;
+    let visitors = VISITORS.load::<VisitorRow>(tx, &keys(k.visitors)).await?;
+    let mut view = LiveView {
+        sessions: Folded::loaded(sessions.into_iter().map(|s| (s.session_id, s))),
+        visitors: Folded::loaded(visitors.into_iter().map(|v| (v.visitor_id, v))),
+        conversations,
+        ..LiveView::default()
+    };
+    for (event, d) in decoded {
+        view.fold(event, d, changes)?;
+    }
+    let (rows, gone) = view.sessions.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     SESSIONS.delete(tx, &gone).await?;
     SESSIONS.upsert(tx, &rows).await?;
-    let (rows, _) = visitors.into_writes();
+    let (rows, _) = view.visitors.into_writes();
     VISITORS.upsert(tx, &rows).await?;
-    let (rows, _) = conversations.into_writes();
+    let (rows, _) = view.conversations.into_writes();
     CONVERSATIONS.upsert(tx, &rows).await?;
-    if !ended.is_empty() {
+    if !view.ended.is_empty() {
         sqlx::query("DELETE FROM live_view_conversations WHERE session_id = ANY($1)")
-            .bind(keys(ended))
+            .bind(keys(view.ended))
             .execute(&mut *tx)
             .await?;
     }
-    if !tagged.is_empty() {
-        retag_sessions(tx, &keys(tagged), changes).await?;
+    if !view.tagged.is_empty() {
+        retag_sessions(tx, &keys(view.tagged), changes).await?;
     }
     Ok(())
+}
+
+/// The Live View of the whole history in memory. What a live batch does
+/// in SQL after its fold is done once at the end: the conversations of
+/// ended sessions go away, and each session carries its visitor's current
+/// identity (as [`retag_sessions`] keeps it live).
+struct LiveViewReplay(LiveView);
+
+impl Replay for LiveViewReplay {
+    fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
+        let (mut keys, mut changes) = (Keys::default(), Changes::default());
+        for event in events {
+            self.0.fold(event, Decoded::new(event, &mut keys)?, &mut changes)?;
+        }
+        self.0.ended.clear();
+        self.0.tagged.clear();
+        Ok(Vec::new())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        let LiveView {
+            mut sessions,
+            visitors,
+            mut conversations,
+            ..
+        } = self.0;
+        conversations.retain(|c| sessions.get(c.session_id).is_some());
+        for row in sessions.values_mut() {
+            if let Some(v) = visitors.get(row.visitor_id) {
+                row.visitor_email.clone_from(&v.email);
+                row.visitor_name = full_name(v.first_name.as_deref(), v.last_name.as_deref());
+                row.labels.clone_from(&v.labels);
+                row.external_user_id.clone_from(&v.external_user_id);
+            }
+        }
+        Ok(vec![
+            SESSIONS.encode(sessions.values())?,
+            VISITORS.encode(visitors.values())?,
+            CONVERSATIONS.encode(conversations.values())?,
+        ])
+    }
 }
 
 /// Copies the identity of `visitors` onto their active sessions.

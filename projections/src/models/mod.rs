@@ -116,6 +116,24 @@ impl<R> Folded<R> {
         self.deleted.insert(key);
     }
 
+    /// Every row held (a replay's whole table).
+    pub fn values(&self) -> impl Iterator<Item = &R> {
+        self.rows.values()
+    }
+
+    /// Every row held, to change in place without marking it dirty.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut R> {
+        self.rows.values_mut()
+    }
+
+    /// Keeps the rows `keep` accepts, as if the others were removed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&R) -> bool) {
+        let gone: Vec<Uuid> = self.rows.iter().filter(|(_, r)| !keep(r)).map(|(k, _)| *k).collect();
+        for key in gone {
+            self.remove(key);
+        }
+    }
+
     /// The rows to upsert and the keys to delete.
     pub fn into_writes(mut self) -> (Vec<R>, Vec<Uuid>) {
         let rows = self.dirty.iter().filter_map(|k| self.rows.remove(k)).collect();
@@ -130,7 +148,7 @@ mod tests {
     use super::{agents, inbox, live_view, records};
 
     #[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
-    async fn every_table_helper_writes_every_column_its_table_has(pool: PgPool) {
+    async fn every_table_helper_writes_every_column_its_table_has_and_knows_its_json_columns(pool: PgPool) {
         let tables = [
             inbox::CONVERSATIONS,
             inbox::MESSAGES,
@@ -141,6 +159,8 @@ mod tests {
             agents::AGENTS,
             agents::ASSIGNMENTS,
             records::TEXT_BLOCKS,
+            records::SLA_QUEUE,
+            records::AUDIT_LOG,
         ];
         for table in tables {
             let mut columns: Vec<String> = sqlx::query_scalar(
@@ -155,6 +175,18 @@ mod tests {
             let mut written: Vec<String> = table.columns.iter().map(|c| (*c).to_owned()).collect();
             written.sort();
             assert_eq!(written, columns, "{} columns", table.name);
+            let mut json: Vec<String> = sqlx::query_scalar(
+                "SELECT column_name::text FROM information_schema.columns \
+                  WHERE table_schema = 'public' AND table_name = $1 AND data_type = 'jsonb'",
+            )
+            .bind(table.name)
+            .fetch_all(&pool)
+            .await
+            .expect("json columns");
+            json.sort();
+            let mut declared: Vec<String> = table.json.iter().map(|c| (*c).to_owned()).collect();
+            declared.sort();
+            assert_eq!(declared, json, "{} jsonb columns", table.name);
         }
     }
 }

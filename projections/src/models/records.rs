@@ -1,6 +1,6 @@
 //! Small read models: `text_blocks`, `sla_queue` and `audit_log`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::inbox::variant;
 use super::{Folded, decode, stream_id};
-use crate::table::Table;
-use crate::{Changes, ProjectionError, Projector};
+use crate::table::{CopyRows, Table};
+use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `text_blocks` projector: a site's live canned answers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,6 +33,7 @@ pub(crate) const TEXT_BLOCKS: Table = Table {
         "updated_at",
         "position",
     ],
+    json: &[],
 };
 
 /// A row of `text_blocks`.
@@ -136,6 +137,69 @@ impl Projector for TextBlocksProjector {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SlaQueueProjector;
 
+/// Written by a replay only: the live projector writes one clock at a time.
+pub(crate) const SLA_QUEUE: Table = Table {
+    name: "sla_queue",
+    // With `target`: the key is never loaded by.
+    key: "conversation_id",
+    columns: &[
+        "conversation_id",
+        "target",
+        "site_id",
+        "policy_id",
+        "due_at",
+        "position",
+    ],
+    json: &[],
+};
+
+/// A row of `sla_queue`: one pending clock.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct SlaClock {
+    conversation_id: Uuid,
+    target: String,
+    site_id: Uuid,
+    policy_id: Uuid,
+    due_at: DateTime<Utc>,
+    position: i64,
+}
+
+/// The pending clocks of the whole history in memory.
+#[derive(Debug, Default)]
+struct SlaQueueReplay(HashMap<(Uuid, String), SlaClock>);
+
+impl Replay for SlaQueueReplay {
+    fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
+        for event in events {
+            let conversation = stream_id(event)?;
+            match decode::<ConversationEvent>(event)? {
+                ConversationEvent::SlaApplied(s) => {
+                    for due in s.targets {
+                        let target = variant(&due.target);
+                        let clock = SlaClock {
+                            conversation_id: conversation,
+                            target: target.clone(),
+                            site_id: event.metadata.site_id.unwrap_or_default(),
+                            policy_id: s.policy_id.0,
+                            due_at: due.due_at,
+                            position: event.position as i64,
+                        };
+                        self.0.insert((conversation, target), clock);
+                    }
+                }
+                ConversationEvent::SlaFulfilled(s) => _ = self.0.remove(&(conversation, variant(&s.target))),
+                ConversationEvent::SlaBreached(s) => _ = self.0.remove(&(conversation, variant(&s.target))),
+                _ => {}
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        Ok(vec![SLA_QUEUE.encode(self.0.values())?])
+    }
+}
+
 impl Projector for SlaQueueProjector {
     fn name(&self) -> &'static str {
         "sla_queue"
@@ -147,6 +211,10 @@ impl Projector for SlaQueueProjector {
 
     fn tables(&self) -> &'static [&'static str] {
         &["sla_queue"]
+    }
+
+    fn replay(&self) -> Option<Box<dyn Replay>> {
+        Some(Box::<SlaQueueReplay>::default())
     }
 
     /// One statement per event: SLA events are a small share of the log.
@@ -206,6 +274,58 @@ async fn settle(tx: &mut PgConnection, conversation: Uuid, target: &str) -> Resu
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuditLogProjector;
 
+pub(crate) const AUDIT_LOG: Table = Table {
+    name: "audit_log",
+    key: "position",
+    columns: &[
+        "position",
+        "site_id",
+        "stream_id",
+        "event_type",
+        "actor",
+        "recorded_at",
+        "details",
+    ],
+    json: &["details"],
+};
+
+/// A row of `audit_log`, borrowed from its event.
+#[derive(Debug, Serialize)]
+struct AuditRow<'a> {
+    position: i64,
+    site_id: Option<Uuid>,
+    stream_id: &'a str,
+    event_type: &'a str,
+    actor: Option<String>,
+    recorded_at: DateTime<Utc>,
+    details: &'a serde_json::value::RawValue,
+}
+
+/// Audit rows never change: a replay writes each page as it comes.
+struct AuditLogReplay;
+
+impl Replay for AuditLogReplay {
+    fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
+        let rows: Vec<AuditRow<'_>> = events
+            .iter()
+            .map(|event| AuditRow {
+                position: event.position as i64,
+                site_id: event.metadata.site_id,
+                stream_id: event.stream.as_str(),
+                event_type: &event.event_type,
+                actor: event.metadata.actor.as_ref().map(ToString::to_string),
+                recorded_at: event.recorded_at,
+                details: &event.payload,
+            })
+            .collect();
+        Ok(vec![AUDIT_LOG.encode(&rows)?])
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        Ok(Vec::new())
+    }
+}
+
 /// The event types the audit log records.
 pub const AUDITED: &[&str] = &[
     "SiteCreated",
@@ -252,6 +372,10 @@ impl Projector for AuditLogProjector {
 
     fn tables(&self) -> &'static [&'static str] {
         &["audit_log"]
+    }
+
+    fn replay(&self) -> Option<Box<dyn Replay>> {
+        Some(Box::new(AuditLogReplay))
     }
 
     fn apply<'a>(

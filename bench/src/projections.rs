@@ -1,0 +1,397 @@
+//! Scenario `projections`: the read models.
+//!
+//! 1. A generated history (`livedesk-testkit`: every event decided by the
+//!    domain's aggregates, across sites, agents, visitors, sessions and
+//!    conversations) is appended through the store.
+//! 2. Rebuild: `rebuild_all` replays the whole log into every read model;
+//!    then each projector alone.
+//! 3. Lag: the projector runtime runs while the next part of the history is
+//!    appended at a paced rate; for every append, the time from its
+//!    acknowledgement to the runtime's publication that a projector
+//!    committed it (its rows are readable from then on).
+//! 4. Queries: the Live View and inbox queries of the API against a site
+//!    with 10,000 active sessions and 100,000 conversations.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use livedesk_domain::StreamName;
+use livedesk_eventstore::{EventStore, PgEventStore, PgStoreConfig};
+use livedesk_projections::{ProjectionRuntime, RuntimeConfig, all_projectors, rebuild, rebuild_all};
+use livedesk_testkit::History;
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::load::{histogram, ms, record};
+use crate::table::{Table, ms as fmt_ms, rate};
+use crate::{Scale, cpu, env};
+
+/// Events per generated chunk while filling.
+const FILL_CHUNK: usize = 50_000;
+/// Events per second of the paced run (the issue's "mixed traffic").
+const LAG_RATE: f64 = 2_000.0;
+/// Runs of each query.
+const QUERY_RUNS: usize = 1_000;
+
+pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
+    let events = scale.read_events as usize;
+    println!(
+        "\n## projections\n\nA generated history of {events} events (10 sites, 5 agents each; sessions, page views, \
+         tags, conversations with visitor, agent and bot messages, notes, assignments, take-overs, SLA clocks) is \
+         appended through the store; then every read model is rebuilt from it, the runtime follows paced traffic, \
+         and the API's read queries run against a large site."
+    );
+    let store = PgEventStore::new(
+        pool.clone(),
+        PgStoreConfig {
+            lanes: 1,
+            ..PgStoreConfig::default()
+        },
+    );
+    let mut history = History::new(1, 10, 5);
+    let (mut generating, mut appending) = (Duration::ZERO, Duration::ZERO);
+    while history.events < events {
+        let t = Instant::now();
+        history.grow((history.events + FILL_CHUNK).min(events));
+        generating += t.elapsed();
+        let t = Instant::now();
+        history.append_to(&store).await;
+        appending += t.elapsed();
+    }
+    println!(
+        "\nfill: {} events generated in {:.1} s, appended in {:.1} s",
+        history.events,
+        generating.as_secs_f64(),
+        appending.as_secs_f64()
+    );
+    env::settle(pool).await?;
+    rebuild_phase(&store, history.events, scale).await?;
+    lag_phase(&store, &mut history, scale).await?;
+    query_phase(pool, scale).await?;
+    Ok(())
+}
+
+/// Peak resident memory of this process so far, MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn rebuild_phase(store: &PgEventStore, log_events: usize, scale: Scale) -> anyhow::Result<()> {
+    let cpu = cpu::Snapshot::now();
+    let started = Instant::now();
+    let reports = rebuild_all(store, &all_projectors()).await.context("rebuild_all")?;
+    let together = started.elapsed();
+    let other = cpu.other_percent_since();
+    let mut table = Table::new(
+        format!("projections: rebuild every read model from {log_events} events"),
+        &["projector", "its events", "alone s", "alone events/s"],
+    );
+    for (projector, report) in all_projectors().iter().zip(&reports) {
+        let alone = rebuild(store, projector.as_ref()).await.context("rebuild")?;
+        table.row(vec![
+            report.projector.to_owned(),
+            report.events.to_string(),
+            format!("{:.2}", alone.elapsed.as_secs_f64()),
+            rate(alone.events as f64 / alone.elapsed.as_secs_f64().max(1e-9)),
+        ]);
+    }
+    table.row(vec![
+        "**all (rebuild_all)**".into(),
+        format!("{log_events} in the log"),
+        format!("{:.2}", together.as_secs_f64()),
+        format!("**{}** log events/s", rate(log_events as f64 / together.as_secs_f64())),
+    ]);
+    table.print();
+    println!(
+        "(rebuild_all: other processes used {other:.0}% of the CPU meanwhile; peak RSS of the bench process {:.0} \
+         MiB{})",
+        peak_rss_mib(),
+        if scale.quick { "; --quick" } else { "" }
+    );
+    Ok(())
+}
+
+/// Appends the next part of the history at [`LAG_RATE`] events/s and
+/// measures, per append, acknowledgement → published by each projector.
+async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) -> anyhow::Result<()> {
+    let seconds = (scale.warmup + scale.measure).as_secs_f64() * 2.0;
+    history.grow(history.events + (LAG_RATE * seconds) as usize);
+    let appends = std::mem::take(&mut history.appends);
+    let total: usize = appends.iter().map(|(_, _, e)| e.len()).sum();
+    let per_append = total as f64 / appends.len().max(1) as f64;
+    let interval = Duration::from_secs_f64(per_append / LAG_RATE);
+
+    let runtime = ProjectionRuntime::start(
+        store.clone(),
+        all_projectors(),
+        RuntimeConfig {
+            lock_retry: Duration::from_millis(200),
+            ..RuntimeConfig::default()
+        },
+    );
+    let head = store.head().await?;
+    for projector in all_projectors() {
+        runtime
+            .wait_for(projector.name(), head, Duration::from_secs(60))
+            .await
+            .with_context(|| format!("{} did not catch up", projector.name()))?;
+    }
+    // Every publication: (projector, position, when).
+    let mut published = runtime.subscribe();
+    let listener = tokio::spawn(async move {
+        let mut seen: HashMap<&'static str, Vec<(u64, Instant)>> = HashMap::new();
+        loop {
+            match published.recv().await {
+                Ok(change) => seen
+                    .entry(change.projector)
+                    .or_default()
+                    .push((change.position, Instant::now())),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return seen,
+            }
+        }
+    });
+
+    let cpu = cpu::Snapshot::now();
+    let measure_from = Instant::now() + scale.warmup;
+    let written = Arc::new(std::sync::Mutex::new(Vec::with_capacity(appends.len())));
+    let mut previous: HashMap<StreamName, JoinHandle<anyhow::Result<()>>> = HashMap::new();
+    let mut next = Instant::now();
+    for (stream, expected, events) in appends {
+        tokio::time::sleep_until(next.into()).await;
+        next += interval;
+        let before = previous.remove(&stream);
+        let (store, name, written) = (store.clone(), stream.clone(), Arc::clone(&written));
+        let task = tokio::spawn(async move {
+            // Appends to one stream go in order: wait for the one before.
+            if let Some(before) = before {
+                before.await??;
+            }
+            let start = Instant::now();
+            let done = store.append(&name, expected, events).await?;
+            let ack = Instant::now();
+            if let Ok(mut written) = written.lock() {
+                written.push((done.last_position, start, ack));
+            }
+            anyhow::Ok(())
+        });
+        previous.insert(stream, task);
+    }
+    for (_, task) in previous {
+        task.await??;
+    }
+    let written = std::mem::take(&mut *written.lock().map_err(|_| anyhow::anyhow!("a writer panicked"))?);
+    let last = written.iter().map(|(p, _, _)| *p).max().unwrap_or(head);
+    for projector in all_projectors() {
+        runtime
+            .wait_for(projector.name(), last, Duration::from_secs(60))
+            .await
+            .with_context(|| format!("{} did not catch up", projector.name()))?;
+    }
+    let elapsed_other = cpu.other_percent_since();
+    runtime.shutdown().await;
+    let seen = listener.await.context("the listener panicked")?;
+
+    // Appends started after the warm-up: last position and ack time.
+    let acked: Vec<(u64, Instant)> = written
+        .iter()
+        .filter(|(_, start, _)| *start >= measure_from)
+        .map(|(p, _, ack)| (*p, *ack))
+        .collect();
+    let mut table = Table::new(
+        format!(
+            "projections: append acknowledged → projector committed, {LAG_RATE:.0} events/s of mixed traffic \
+             ({} appends measured)",
+            acked.len()
+        ),
+        &["projector", "p50 ms", "p99 ms", "max ms"],
+    );
+    let mut names: Vec<&&str> = seen.keys().collect();
+    names.sort();
+    for name in names {
+        let commits = &seen[*name];
+        let mut lag: Histogram<u64> = histogram()?;
+        for (position, ack) in &acked {
+            // The first publication at or past the event. Appends of types
+            // the projector does not read are published too (the
+            // checkpoint moves past them).
+            let i = commits.partition_point(|(p, _)| p < position);
+            if let Some((_, at)) = commits.get(i) {
+                record(&mut lag, at.saturating_duration_since(*ack));
+            }
+        }
+        if lag.is_empty() {
+            continue;
+        }
+        table.row(vec![
+            (*name).to_owned(),
+            fmt_ms(ms(&lag, 0.5)),
+            fmt_ms(ms(&lag, 0.99)),
+            fmt_ms(lag.max() as f64 / 1000.0),
+        ]);
+    }
+    table.print();
+    println!("(other processes used {elapsed_other:.0}% of the CPU meanwhile)");
+    Ok(())
+}
+
+/// Seeds a large site straight into the read models (the rows the
+/// projectors would write for it) and times the API's read queries.
+async fn query_phase(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
+    // The sizes the targets name, also for --quick: seeding is fast.
+    let _ = scale;
+    let (sessions, conversations) = (10_000, 100_000);
+    let site = Uuid::now_v7();
+    let agent = Uuid::now_v7();
+    seed_site(pool, site, agent, sessions, conversations).await?;
+    env::settle(pool).await?;
+    let queries: Vec<(&str, String)> = vec![
+        (
+            "Live View: first 50 sessions + online count",
+            "SELECT s.*, count(*) OVER () AS online FROM live_sessions s WHERE site_id = $1 \
+             ORDER BY started_at DESC, session_id DESC LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: Unread, newest",
+            "SELECT * FROM conversations WHERE site_id = $1 AND status = 'unread' \
+             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: Unresolved, assigned to me",
+            "SELECT * FROM conversations WHERE site_id = $1 AND assignee_id = $2 AND status = 'unresolved' \
+             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: All, provider facebook, newest",
+            "SELECT * FROM conversations WHERE site_id = $1 AND provider = 'facebook' \
+             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: All, search by name",
+            "SELECT * FROM conversations WHERE site_id = $1 AND search LIKE '%' || $3 || '%' \
+             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: Unresolved, SLA order",
+            "SELECT * FROM conversations WHERE site_id = $1 AND status = 'unresolved' \
+             ORDER BY sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: open (Unread + Unresolved), SLA order",
+            "SELECT * FROM conversations WHERE site_id = $1 AND status <> 'done' \
+             ORDER BY sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id LIMIT 50"
+                .into(),
+        ),
+        (
+            "inbox: counts by status",
+            "SELECT status, count(*) FROM conversations WHERE site_id = $1 GROUP BY status".into(),
+        ),
+    ];
+    let mut table = Table::new(
+        format!(
+            "projections: read queries on one site with {sessions} live sessions and {conversations} conversations \
+             ({QUERY_RUNS} runs each, one client)"
+        ),
+        &["query", "rows", "p50 ms", "p99 ms", "max ms"],
+    );
+    for (name, sql) in queries {
+        let mut latency = histogram()?;
+        let mut rows = 0;
+        for i in 0..QUERY_RUNS + QUERY_RUNS / 10 {
+            let term = format!("visitor {}", (i * 7919) % conversations);
+            let t = Instant::now();
+            let found = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(site)
+                .bind(agent)
+                .bind(term)
+                .fetch_all(pool)
+                .await
+                .with_context(|| format!("query {name}"))?;
+            // The first tenth warms the cache.
+            if i >= QUERY_RUNS / 10 {
+                record(&mut latency, t.elapsed());
+            }
+            rows = found.len();
+        }
+        table.row(vec![
+            name.to_owned(),
+            rows.to_string(),
+            fmt_ms(ms(&latency, 0.5)),
+            fmt_ms(ms(&latency, 0.99)),
+            fmt_ms(latency.max() as f64 / 1000.0),
+        ]);
+    }
+    table.print();
+    Ok(())
+}
+
+/// `sessions` live sessions and `conversations` conversations of one site,
+/// shaped as the projectors write them: statuses, assignees (one of 20
+/// agents, `agent` among them), providers, SLA clocks, visitor names.
+async fn seed_site(
+    pool: &PgPool,
+    site: Uuid,
+    agent: Uuid,
+    sessions: usize,
+    conversations: usize,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO live_sessions (session_id, site_id, visitor_id, code, code_shared, status, current_path, \
+                current_title, referrer, browser, device, os, country, visitor_email, visitor_name, labels, \
+                external_user_id, tabs, page_views, connected_agent, co_browsing_agent, conversation_id, \
+                message_count, last_message_preview, last_message_at, started_at, last_activity_at, expires_at, \
+                position) \
+         SELECT gen_random_uuid(), $1, gen_random_uuid(), lpad(g::text, 6, '0'), false, \
+                CASE WHEN g % 3 = 0 THEN 'idle' ELSE 'active' END, '/page/' || (g % 50), 'Page', NULL, \
+                (ARRAY['Chrome','Firefox','Safari','Edge'])[g % 4 + 1], (ARRAY['desktop','mobile','tablet'])[g % 3 + 1], \
+                (ARRAY['Windows','macOS','Linux','iOS','Android'])[g % 5 + 1], (ARRAY['DE','US','FR','GB'])[g % 4 + 1], \
+                NULL, NULL, '[]', NULL, 1, g % 9 + 1, NULL, NULL, NULL, g % 4, NULL, NULL, \
+                now() - make_interval(secs => g), now() - make_interval(secs => g / 2), \
+                now() + interval '1 hour', g \
+           FROM generate_series(1, $2) AS g",
+    )
+    .bind(site)
+    .bind(sessions as i64)
+    .execute(pool)
+    .await
+    .context("seeding live sessions")?;
+    sqlx::query(
+        "INSERT INTO conversations (conversation_id, site_id, visitor_id, session_id, provider, status, visitor_name, \
+                visitor_email, assignee_type, assignee_id, assignee_name, taken_over_by_id, taken_over_by_name, \
+                human_requested, last_message_preview, last_message_at, last_message_author, message_count, \
+                note_count, unread_count, sla, sla_due_at, sla_breached, created_at, updated_at, position) \
+         SELECT gen_random_uuid(), $1, gen_random_uuid(), NULL, \
+                (ARRAY['web_chat','web_chat','web_chat','facebook','api'])[g % 5 + 1], \
+                (ARRAY['unread','unresolved','done','done','done'])[g % 5 + 1], \
+                'visitor ' || g, 'v' || g || '@example.com', \
+                CASE WHEN g % 4 = 0 THEN NULL ELSE 'agent' END, \
+                CASE WHEN g % 4 = 0 THEN NULL WHEN g % 20 = 1 THEN $2 ELSE gen_random_uuid() END, \
+                CASE WHEN g % 4 = 0 THEN NULL ELSE 'Agent' END, NULL, NULL, false, 'hello', \
+                now() - make_interval(secs => g), 'visitor', 5, 0, 1, '{}', \
+                CASE WHEN g % 5 < 2 THEN now() + make_interval(secs => (g * 7) % 7200 - 600) END, \
+                g % 97 = 0, now() - make_interval(secs => g * 2), now() - make_interval(secs => g), g \
+           FROM generate_series(1, $3) AS g",
+    )
+    .bind(site)
+    .bind(agent)
+    .bind(conversations as i64)
+    .execute(pool)
+    .await
+    .context("seeding conversations")?;
+    Ok(())
+}
