@@ -123,7 +123,9 @@ async fn rebuild_phase(store: &PgEventStore, log_events: usize, scale: Scale) ->
 /// Appends the next part of the history at [`LAG_RATE`] events/s and
 /// measures, per append, acknowledgement → published by each projector.
 async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) -> anyhow::Result<()> {
-    let seconds = (scale.warmup + scale.measure).as_secs_f64() * 2.0;
+    // Long enough for a backlog to show, also for --quick.
+    let seconds = if scale.quick { 6.0 } else { 20.0 };
+    let measure_from_s = seconds / 4.0;
     history.grow(history.events + (LAG_RATE * seconds) as usize);
     let appends = std::mem::take(&mut history.appends);
     let total: usize = appends.iter().map(|(_, _, e)| e.len()).sum();
@@ -162,11 +164,12 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
     });
 
     let cpu = cpu::Snapshot::now();
-    let measure_from = Instant::now() + scale.warmup;
+    let measure_from = Instant::now() + Duration::from_secs_f64(measure_from_s);
     let written = Arc::new(std::sync::Mutex::new(Vec::with_capacity(appends.len())));
     let mut previous: HashMap<StreamName, JoinHandle<anyhow::Result<()>>> = HashMap::new();
     let mut next = Instant::now();
     for (stream, expected, events) in appends {
+        let types: Vec<String> = events.iter().map(|e| e.event_type.clone()).collect();
         tokio::time::sleep_until(next.into()).await;
         next += interval;
         let before = previous.remove(&stream);
@@ -180,7 +183,7 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
             let done = store.append(&name, expected, events).await?;
             let ack = Instant::now();
             if let Ok(mut written) = written.lock() {
-                written.push((done.last_position, start, ack));
+                written.push((done.last_position, start, ack, types));
             }
             anyhow::Ok(())
         });
@@ -190,7 +193,7 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
         task.await??;
     }
     let written = std::mem::take(&mut *written.lock().map_err(|_| anyhow::anyhow!("a writer panicked"))?);
-    let last = written.iter().map(|(p, _, _)| *p).max().unwrap_or(head);
+    let last = written.iter().map(|(p, ..)| *p).max().unwrap_or(head);
     for projector in all_projectors() {
         runtime
             .wait_for(projector.name(), last, Duration::from_secs(60))
@@ -198,15 +201,15 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
             .with_context(|| format!("{} did not catch up", projector.name()))?;
     }
     let elapsed_other = cpu.other_percent_since();
+    if std::env::var_os("LIVEDESK_BENCH_METRICS").is_some() {
+        println!("{}", runtime.render_metrics());
+    }
     runtime.shutdown().await;
     let seen = listener.await.context("the listener panicked")?;
 
     // Appends started after the warm-up: last position and ack time.
-    let acked: Vec<(u64, Instant)> = written
-        .iter()
-        .filter(|(_, start, _)| *start >= measure_from)
-        .map(|(p, _, ack)| (*p, *ack))
-        .collect();
+    let acked: Vec<&(u64, Instant, Instant, Vec<String>)> =
+        written.iter().filter(|(_, start, ..)| *start >= measure_from).collect();
     let mut table = Table::new(
         format!(
             "projections: append acknowledged → projector committed, {LAG_RATE:.0} events/s of mixed traffic \
@@ -215,16 +218,20 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
         ),
         &["projector", "p50 ms", "p99 ms", "max ms"],
     );
-    let mut names: Vec<&&str> = seen.keys().collect();
-    names.sort();
-    for name in names {
-        let commits = &seen[*name];
+    for projector in all_projectors() {
+        let name = projector.name();
+        let reads: std::collections::HashSet<String> = projector.event_types().into_iter().collect();
+        let Some(commits) = seen.get(name) else { continue };
         let mut lag: Histogram<u64> = histogram()?;
-        for (position, ack) in &acked {
-            // The first publication at or past the event. Appends of types
-            // the projector does not read are published too (the
-            // checkpoint moves past them).
-            let i = commits.partition_point(|(p, _)| p < position);
+        // Appends holding an event the projector reads: it publishes the
+        // batch holding the append's last such event (an append's events
+        // have consecutive positions) with that position or a later one.
+        for (last, _, ack, types) in &acked {
+            let Some(index) = types.iter().rposition(|t| reads.contains(t)) else {
+                continue;
+            };
+            let position = last - (types.len() - 1 - index) as u64;
+            let i = commits.partition_point(|(p, _)| *p < position);
             if let Some((_, at)) = commits.get(i) {
                 record(&mut lag, at.saturating_duration_since(*ack));
             }
@@ -233,7 +240,7 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
             continue;
         }
         table.row(vec![
-            (*name).to_owned(),
+            name.to_owned(),
             fmt_ms(ms(&lag, 0.5)),
             fmt_ms(ms(&lag, 0.99)),
             fmt_ms(lag.max() as f64 / 1000.0),
@@ -253,53 +260,62 @@ async fn query_phase(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
     let site = Uuid::now_v7();
     let agent = Uuid::now_v7();
     seed_site(pool, site, agent, sessions, conversations).await?;
+    sqlx::query("INSERT INTO live_view_sites (site_id, online) VALUES ($1, $2)")
+        .bind(site)
+        .bind(sessions as i32)
+        .execute(pool)
+        .await?;
     env::settle(pool).await?;
-    let queries: Vec<(&str, String)> = vec![
+    // Each orders exactly as its index does (see the migrations), so
+    // PostgreSQL reads the first 50 entries and stops.
+    let queries: Vec<(&str, &str)> = vec![
         (
-            "Live View: first 50 sessions + online count",
-            "SELECT s.*, count(*) OVER () AS online FROM live_sessions s WHERE site_id = $1 \
-             ORDER BY started_at DESC, session_id DESC LIMIT 50"
-                .into(),
+            "Live View: first 50 sessions",
+            "SELECT * FROM live_sessions WHERE site_id = $1 ORDER BY started_at DESC, session_id LIMIT 50",
         ),
         (
-            "inbox: Unread, newest",
+            "Live View: online count",
+            "SELECT coalesce((SELECT online FROM live_view_sites WHERE site_id = $1), 0)",
+        ),
+        (
+            "inbox: Unread (default), newest",
             "SELECT * FROM conversations WHERE site_id = $1 AND status = 'unread' \
-             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
-                .into(),
+             ORDER BY updated_at DESC, conversation_id LIMIT 50",
         ),
         (
-            "inbox: Unresolved, assigned to me",
+            "inbox: All, newest",
+            "SELECT * FROM conversations WHERE site_id = $1 ORDER BY updated_at DESC, conversation_id LIMIT 50",
+        ),
+        (
+            "inbox: Unresolved, assigned to me, newest",
             "SELECT * FROM conversations WHERE site_id = $1 AND assignee_id = $2 AND status = 'unresolved' \
-             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
-                .into(),
+             ORDER BY updated_at DESC, conversation_id LIMIT 50",
         ),
         (
             "inbox: All, provider facebook, newest",
             "SELECT * FROM conversations WHERE site_id = $1 AND provider = 'facebook' \
-             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
-                .into(),
+             ORDER BY updated_at DESC, conversation_id LIMIT 50",
         ),
         (
-            "inbox: All, search by name",
-            "SELECT * FROM conversations WHERE site_id = $1 AND search LIKE '%' || $3 || '%' \
-             ORDER BY updated_at DESC, conversation_id DESC LIMIT 50"
-                .into(),
+            "inbox: All, search by visitor name",
+            "SELECT * FROM conversations WHERE site_id = $1 AND search LIKE '%' || lower($3) || '%' \
+             ORDER BY updated_at DESC, conversation_id LIMIT 50",
         ),
         (
             "inbox: Unresolved, SLA order",
             "SELECT * FROM conversations WHERE site_id = $1 AND status = 'unresolved' \
-             ORDER BY sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id LIMIT 50"
-                .into(),
+             ORDER BY sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id LIMIT 50",
         ),
         (
             "inbox: open (Unread + Unresolved), SLA order",
             "SELECT * FROM conversations WHERE site_id = $1 AND status <> 'done' \
-             ORDER BY sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id LIMIT 50"
-                .into(),
+             ORDER BY sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id LIMIT 50",
         ),
         (
-            "inbox: counts by status",
-            "SELECT status, count(*) FROM conversations WHERE site_id = $1 GROUP BY status".into(),
+            "visitor: past conversations",
+            "SELECT * FROM conversations WHERE visitor_id = \
+             (SELECT visitor_id FROM conversations WHERE site_id = $1 AND search LIKE '%' || lower($3) || '%' LIMIT 1) \
+             ORDER BY created_at DESC LIMIT 50",
         ),
     ];
     let mut table = Table::new(
@@ -313,9 +329,9 @@ async fn query_phase(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
         let mut latency = histogram()?;
         let mut rows = 0;
         for i in 0..QUERY_RUNS + QUERY_RUNS / 10 {
-            let term = format!("visitor {}", (i * 7919) % conversations);
+            let term = format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
             let t = Instant::now();
-            let found = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            let found = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(site)
                 .bind(agent)
                 .bind(term)
@@ -339,6 +355,41 @@ async fn query_phase(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
     table.print();
     Ok(())
 }
+
+/// Visitor first names of the seeded site (20).
+const FIRST: &[&str] = &[
+    "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hugo", "Ida", "Jonas", "Klara", "Leon", "Mia", "Noah",
+    "Olivia", "Paul", "Rosa", "Sam", "Tara", "Vince",
+];
+/// Visitor last names of the seeded site (25): 500 names in all, 200
+/// conversations each.
+const LAST: &[&str] = &[
+    "Schmidt",
+    "Meyer",
+    "Weber",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Braun",
+    "Zimmermann",
+    "Kruger",
+    "Hartmann",
+    "Lange",
+    "Werner",
+    "Krause",
+    "Lehmann",
+    "Köhler",
+    "Maier",
+    "Fuchs",
+    "Vogel",
+];
 
 /// `sessions` live sessions and `conversations` conversations of one site,
 /// shaped as the projectors write them: statuses, assignees (one of 20
@@ -378,7 +429,8 @@ async fn seed_site(
          SELECT gen_random_uuid(), $1, gen_random_uuid(), NULL, \
                 (ARRAY['web_chat','web_chat','web_chat','facebook','api'])[g % 5 + 1], \
                 (ARRAY['unread','unresolved','done','done','done'])[g % 5 + 1], \
-                'visitor ' || g, 'v' || g || '@example.com', \
+                ($4::text[])[g % 20 + 1] || ' ' || ($5::text[])[(g / 20) % 25 + 1], \
+                lower(($4::text[])[g % 20 + 1] || '.' || ($5::text[])[(g / 20) % 25 + 1]) || g || '@example.com', \
                 CASE WHEN g % 4 = 0 THEN NULL ELSE 'agent' END, \
                 CASE WHEN g % 4 = 0 THEN NULL WHEN g % 20 = 1 THEN $2 ELSE gen_random_uuid() END, \
                 CASE WHEN g % 4 = 0 THEN NULL ELSE 'Agent' END, NULL, NULL, false, 'hello', \
@@ -390,8 +442,15 @@ async fn seed_site(
     .bind(site)
     .bind(agent)
     .bind(conversations as i64)
+    .bind(FIRST)
+    .bind(LAST)
     .execute(pool)
     .await
     .context("seeding conversations")?;
+    // As autovacuum would have by the time a site is this big.
+    sqlx::query("VACUUM (ANALYZE) live_sessions, conversations")
+        .execute(pool)
+        .await
+        .context("VACUUM after seeding")?;
     Ok(())
 }

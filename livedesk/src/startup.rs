@@ -122,10 +122,11 @@ pub async fn rebuild_projections(database: &DatabaseConfig, name: Option<&str>) 
     }
     let pool = database::connect_and_migrate(database).await?;
     let store = PgEventStore::new(pool, PgStoreConfig::default());
-    for projector in projectors {
-        let report = livedesk_projections::rebuild(&store, projector.as_ref())
-            .await
-            .with_context(|| format!("rebuilding {}", projector.name()))?;
+    // Every named projector in one pass over the log.
+    let reports = livedesk_projections::rebuild_all(&store, &projectors)
+        .await
+        .context("rebuilding the read models")?;
+    for report in reports {
         let secs = report.elapsed.as_secs_f64();
         println!(
             "{}: {} events in {secs:.1} s ({:.0} events/s), checkpoint {}",

@@ -126,12 +126,21 @@ async fn live_projection_of_ten_thousand_events_equals_a_rebuild_from_scratch(po
 
     let live = snapshot(&pool).await;
     let sessions = &live[0].1;
-    let conversations = &live[3].1;
+    let conversations = &live[4].1;
     assert!(
         !sessions.is_empty() && conversations.len() > 100,
         "the history is too thin"
     );
     assert_exactly_once(&pool).await;
+    let counted: Vec<(Uuid, i64)> = sqlx::query_as("SELECT site_id, count(*) FROM live_sessions GROUP BY 1 ORDER BY 1")
+        .fetch_all(&pool)
+        .await
+        .expect("sessions per site");
+    let online: Vec<(Uuid, i64)> = sqlx::query_as("SELECT site_id, online::bigint FROM live_view_sites ORDER BY 1")
+        .fetch_all(&pool)
+        .await
+        .expect("online counts");
+    assert_eq!(online, counted, "online counts differ from the live sessions");
 
     // Every read model at once (one read of the log, folded in memory where
     // a projector can), then each one alone.

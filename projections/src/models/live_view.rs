@@ -1,6 +1,7 @@
 //! The Live View: `live_sessions`, one row per active session, deleted
-//! when the session ends. The online count of a site is
-//! `SELECT count(*) FROM live_sessions WHERE site_id = $1` (indexed).
+//! when the session ends, and `live_view_sites`, the online count of each
+//! site (the number of its rows in `live_sessions`, kept in the same
+//! transaction).
 //!
 //! Two helper tables keep what the rows need from other streams:
 //! `live_view_visitors` (the identity a visitor was tagged with, shown on
@@ -8,7 +9,7 @@
 //! session a conversation belongs to, for message counts and previews;
 //! rows go with their session).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -86,6 +87,20 @@ pub(crate) const CONVERSATIONS: Table = Table {
     columns: &["conversation_id", "session_id"],
     json: &[],
 };
+
+pub(crate) const SITES: Table = Table {
+    name: "live_view_sites",
+    key: "site_id",
+    columns: &["site_id", "online"],
+    json: &[],
+};
+
+/// A row of `live_view_sites`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SiteRow {
+    site_id: Uuid,
+    online: i32,
+}
 
 /// A row of `live_sessions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,7 +193,12 @@ impl Projector for LiveViewProjector {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["live_sessions", "live_view_visitors", "live_view_conversations"]
+        &[
+            "live_sessions",
+            "live_view_sites",
+            "live_view_visitors",
+            "live_view_conversations",
+        ]
     }
 
     fn apply<'a>(
@@ -261,6 +281,8 @@ struct LiveView {
     ended: BTreeSet<Uuid>,
     /// Visitors tagged: their identity goes onto their sessions.
     tagged: BTreeSet<Uuid>,
+    /// Per site, sessions started minus sessions ended.
+    online: BTreeMap<Uuid, i32>,
 }
 
 impl LiveView {
@@ -272,6 +294,12 @@ impl LiveView {
         match decoded {
             Decoded::Session(id, e) => {
                 changes.sessions.insert(id);
+                let existed = self.sessions.get(id).map(|row| row.site_id);
+                match (&e, existed) {
+                    (SessionEvent::Started(s), None) => *self.online.entry(s.site_id.0).or_default() += 1,
+                    (SessionEvent::Ended(_), Some(site)) => *self.online.entry(site).or_default() -= 1,
+                    _ => {}
+                }
                 if matches!(e, SessionEvent::Ended(_)) {
                     self.ended.insert(id);
                 }
@@ -376,6 +404,29 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     if !view.tagged.is_empty() {
         retag_sessions(tx, &keys(view.tagged), changes).await?;
     }
+    count_online(tx, &view.online).await?;
+    Ok(())
+}
+
+/// Adds each site's change of sessions to its online count; a count that
+/// reaches 0 goes away.
+async fn count_online(tx: &mut PgConnection, online: &BTreeMap<Uuid, i32>) -> Result<(), sqlx::Error> {
+    let (sites, deltas): (Vec<Uuid>, Vec<i32>) = online.iter().filter(|(_, d)| **d != 0).map(|(s, d)| (*s, *d)).unzip();
+    if sites.is_empty() {
+        return Ok(());
+    }
+    // A site with no session has no row (as after a rebuild).
+    sqlx::query(
+        "WITH counted AS ( \
+             INSERT INTO live_view_sites (site_id, online) SELECT * FROM unnest($1::uuid[], $2::int[]) \
+             ON CONFLICT (site_id) DO UPDATE SET online = live_view_sites.online + excluded.online \
+             RETURNING site_id, online) \
+         DELETE FROM live_view_sites s USING counted c WHERE s.site_id = c.site_id AND c.online = 0",
+    )
+    .bind(sites)
+    .bind(deltas)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -393,6 +444,7 @@ impl Replay for LiveViewReplay {
         }
         self.0.ended.clear();
         self.0.tagged.clear();
+        self.0.online.clear();
         Ok(Vec::new())
     }
 
@@ -404,6 +456,14 @@ impl Replay for LiveViewReplay {
             ..
         } = self.0;
         conversations.retain(|c| sessions.get(c.session_id).is_some());
+        let mut online: BTreeMap<Uuid, i32> = BTreeMap::new();
+        for row in sessions.values() {
+            *online.entry(row.site_id).or_default() += 1;
+        }
+        let sites: Vec<SiteRow> = online
+            .into_iter()
+            .map(|(site_id, online)| SiteRow { site_id, online })
+            .collect();
         for row in sessions.values_mut() {
             if let Some(v) = visitors.get(row.visitor_id) {
                 row.visitor_email.clone_from(&v.email);
@@ -414,6 +474,7 @@ impl Replay for LiveViewReplay {
         }
         Ok(vec![
             SESSIONS.encode(sessions.values())?,
+            SITES.encode(&sites)?,
             VISITORS.encode(visitors.values())?,
             CONVERSATIONS.encode(conversations.values())?,
         ])

@@ -2,7 +2,7 @@
 //!
 //! | projector | tables | events |
 //! | --- | --- | --- |
-//! | [`live_view`] | `live_sessions`, `live_view_visitors`, `live_view_conversations` | session, visitor tags, conversation opened / messages |
+//! | [`live_view`] | `live_sessions`, `live_view_sites`, `live_view_visitors`, `live_view_conversations` | session, visitor tags, conversation opened / messages |
 //! | [`inbox`] | `conversations`, `messages`, `visitors` | conversation and visitor events |
 //! | [`agents`] | `agents`, `agent_assignments` | agent events, conversation assignment and status |
 //! | [`records::TextBlocksProjector`] | `text_blocks` | text block events |
@@ -154,6 +154,7 @@ mod tests {
             inbox::MESSAGES,
             inbox::VISITORS,
             live_view::SESSIONS,
+            live_view::SITES,
             live_view::VISITORS,
             live_view::CONVERSATIONS,
             agents::AGENTS,

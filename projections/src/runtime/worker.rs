@@ -131,7 +131,10 @@ async fn lead(rt: &Inner, slot: &Slot, conn: &mut PgConnection, shutdown: &mut w
         let mut batch = vec![first];
         let mut broken: Option<StoreError> = None;
         while batch.len() < rt.config.max_batch {
-            match events.next().now_or_never() {
+            // `unconstrained`: tokio's cooperative budget would make the
+            // buffered stream look empty after 128 events, capping batches
+            // exactly when a backlog needs them big.
+            match tokio::task::unconstrained(events.next()).now_or_never() {
                 Some(Some(Ok(event))) => batch.push(event),
                 Some(Some(Err(error))) => {
                     broken = Some(error);

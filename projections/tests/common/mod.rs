@@ -50,6 +50,7 @@ pub async fn caught_up(runtime: &livedesk_projections::ProjectionRuntime, names:
 
 pub const TABLES: &[(&str, &str)] = &[
     ("live_sessions", "session_id"),
+    ("live_view_sites", "site_id"),
     ("live_view_visitors", "visitor_id"),
     ("live_view_conversations", "conversation_id"),
     ("conversations", "conversation_id"),
