@@ -1,6 +1,6 @@
 //! `spawn_app`: the server on port 0 over the test's database.
 
-use livedesk::config::ServeConfig;
+use livedesk::config::{ServeConfig, WsConfig};
 use livedesk::startup::Application;
 use livedesk_eventstore::PgEventStore;
 use sqlx::PgPool;
@@ -19,6 +19,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     let config = ServeConfig {
         bind: "127.0.0.1:0".parse().expect("address"),
         max_event_bytes: 1024 * 1024,
+        ws: WsConfig::default(),
     };
     let app = Application::build(pool, &config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
