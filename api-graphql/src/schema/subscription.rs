@@ -1,10 +1,10 @@
 //! Subscriptions: each first pushes the current state (`snapshot: true`),
 //! then every change from the feed that the caller may see. Subscribing to
 //! the feed happens before the snapshot is read, so nothing falls between
-//! them; a change already in the snapshot may come again (rows are state,
-//! messages are deduplicated by position).
+//! them; a change the snapshot already shows is not pushed again (rows and
+//! messages carry the position of their last event).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, SimpleObject, Subscription};
 use futures::Stream;
@@ -124,7 +124,7 @@ impl SubscriptionRoot {
             let rx = api.feed.subscribe();
             let pool = api.pool.clone();
             let (snapshot, known) = live_snapshot(&pool, site).await?;
-            let step = move |mut known: BTreeSet<Uuid>, event: Option<FeedEvent>| {
+            let step = move |mut known: BTreeMap<Uuid, i64>, event: Option<FeedEvent>| {
                 let pool = pool.clone();
                 async move {
                     let batch = match event {
@@ -140,14 +140,13 @@ impl SubscriptionRoot {
                     let upserted: Vec<LiveSession> = batch
                         .rows
                         .iter()
-                        .filter(|r| r.site_id == site)
+                        .filter(|r| r.site_id == site && newer(&mut known, r.session_id, r.position))
                         .map(|r| LiveSession(r.clone()))
                         .collect();
-                    known.extend(upserted.iter().map(|s| s.0.session_id));
                     let removed: Vec<ID> = batch
                         .gone
                         .iter()
-                        .filter(|id| known.remove(id))
+                        .filter(|id| known.remove(id).is_some())
                         .map(|id| ID(id.to_string()))
                         .collect();
                     let Some(online_count) = batch.online.get(&site).copied() else {
@@ -187,7 +186,7 @@ impl SubscriptionRoot {
             let rx = api.feed.subscribe();
             let pool = api.pool.clone();
             let (snapshot, known) = inbox_snapshot(&pool, site, &filter).await?;
-            let step = move |mut known: BTreeSet<Uuid>, event: Option<FeedEvent>| {
+            let step = move |mut known: BTreeMap<Uuid, i64>, event: Option<FeedEvent>| {
                 let pool = pool.clone();
                 let filter = filter.clone();
                 async move {
@@ -204,9 +203,10 @@ impl SubscriptionRoot {
                     let (mut upserted, mut removed) = (Vec::new(), Vec::new());
                     for row in batch.rows.iter().filter(|r| r.site_id == site) {
                         if filter.matches(row) {
-                            known.insert(row.conversation_id);
-                            upserted.push(Conversation(row.clone()));
-                        } else if known.remove(&row.conversation_id) {
+                            if newer(&mut known, row.conversation_id, row.position) {
+                                upserted.push(Conversation(row.clone()));
+                            }
+                        } else if known.remove(&row.conversation_id).is_some() {
                             removed.push(ID(row.conversation_id.to_string()));
                         }
                     }
@@ -247,6 +247,7 @@ impl SubscriptionRoot {
             let notes = principal.require(Permission::ReadNotes).is_ok();
             let messages = reads::latest_messages(&pool, id, SNAPSHOT_MESSAGES).await?;
             let last = messages.last().map_or(0, |m| m.position);
+            let seen = row.position;
             let snapshot = ConversationUpdate {
                 snapshot: true,
                 conversation: Conversation(row),
@@ -256,13 +257,13 @@ impl SubscriptionRoot {
                     .map(Message)
                     .collect(),
             };
-            let step = move |last: i64, event: Option<FeedEvent>| {
+            let step = move |(last, seen): (i64, i64), event: Option<FeedEvent>| {
                 let pool = pool.clone();
                 async move {
                     let (row, fresh) = match event {
                         Some(FeedEvent::Conversations(batch)) => {
                             let Some(row) = batch.rows.iter().find(|r| r.conversation_id == id) else {
-                                return (last, Ok(Vec::new()));
+                                return ((last, seen), Ok(Vec::new()));
                             };
                             let fresh: Vec<_> = batch
                                 .messages
@@ -272,7 +273,7 @@ impl SubscriptionRoot {
                                 .collect();
                             (row.clone(), fresh)
                         }
-                        Some(_) => return (last, Ok(Vec::new())),
+                        Some(_) => return ((last, seen), Ok(Vec::new())),
                         None => {
                             let reread = async {
                                 let row = reads::conversation(&pool, id).await?;
@@ -282,11 +283,15 @@ impl SubscriptionRoot {
                             };
                             match reread.await {
                                 Ok((Some(row), fresh)) => (row, fresh),
-                                Ok((None, _)) => return (last, Ok(Vec::new())),
-                                Err(e) => return (last, Err(e.into())),
+                                Ok((None, _)) => return ((last, seen), Ok(Vec::new())),
+                                Err(e) => return ((last, seen), Err(e.into())),
                             }
                         }
                     };
+                    if row.position <= seen && fresh.is_empty() {
+                        return ((last, seen), Ok(Vec::new()));
+                    }
+                    let seen = seen.max(row.position);
                     let last = fresh.last().map_or(last, |m| m.position.max(last));
                     let update = ConversationUpdate {
                         snapshot: false,
@@ -297,10 +302,10 @@ impl SubscriptionRoot {
                             .map(Message)
                             .collect(),
                     };
-                    (last, Ok(vec![update]))
+                    ((last, seen), Ok(vec![update]))
                 }
             };
-            Ok(pushes(Some(snapshot), rx, last, step))
+            Ok(pushes(Some(snapshot), rx, (last, seen), step))
         }
         .await;
         Ok(result?)
@@ -335,11 +340,22 @@ impl SubscriptionRoot {
     }
 }
 
-async fn live_snapshot(pool: &PgPool, site: Uuid) -> ApiResult<(LiveSessionsUpdate, BTreeSet<Uuid>)> {
+/// Records `position` for `id`; whether it is newer than what was pushed.
+fn newer(known: &mut BTreeMap<Uuid, i64>, id: Uuid, position: i64) -> bool {
+    match known.get(&id) {
+        Some(seen) if *seen >= position => false,
+        _ => {
+            known.insert(id, position);
+            true
+        }
+    }
+}
+
+async fn live_snapshot(pool: &PgPool, site: Uuid) -> ApiResult<(LiveSessionsUpdate, BTreeMap<Uuid, i64>)> {
     let page = Page::new(Some(SNAPSHOT_ROWS), None, SNAPSHOT_ROWS)?;
     let rows = reads::live_sessions(pool, site, &LiveFilter::default(), &page).await?;
     let online_count = reads::online_count(pool, site).await?;
-    let known = rows.iter().map(|r| r.session_id).collect();
+    let known = rows.iter().map(|r| (r.session_id, r.position)).collect();
     let update = LiveSessionsUpdate {
         snapshot: true,
         online_count,
@@ -353,10 +369,10 @@ async fn inbox_snapshot(
     pool: &PgPool,
     site: Uuid,
     filter: &InboxFilter,
-) -> ApiResult<(ConversationsUpdate, BTreeSet<Uuid>)> {
+) -> ApiResult<(ConversationsUpdate, BTreeMap<Uuid, i64>)> {
     let page = Page::new(Some(SNAPSHOT_ROWS), None, SNAPSHOT_ROWS)?;
     let rows = reads::conversations(pool, site, filter, super::types::ConversationOrder::Newest, &page).await?;
-    let known = rows.iter().map(|r| r.conversation_id).collect();
+    let known = rows.iter().map(|r| (r.conversation_id, r.position)).collect();
     let update = ConversationsUpdate {
         snapshot: true,
         upserted: rows.into_iter().map(Conversation).collect(),

@@ -355,3 +355,32 @@ async fn write(
     });
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(frame))).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_send_buffer_closes_the_connection_as_a_slow_consumer_without_waiting() {
+        let (queue, mut outgoing) = mpsc::channel(2);
+        let (closing, watcher) = watch::channel(None);
+        let outbox = Outbox {
+            queue,
+            closing: Arc::new(closing),
+        };
+        assert!(outbox.send(serde_json::json!({ "n": 1 })));
+        assert!(outbox.send(serde_json::json!({ "n": 2 })));
+        assert!(watcher.borrow().is_none());
+        assert!(!outbox.send(serde_json::json!({ "n": 3 })), "the third does not fit");
+        assert_eq!(
+            watcher.borrow().as_ref().map(|(code, _)| *code),
+            Some(close::SLOW_CONSUMER)
+        );
+        outbox.close(close::FORBIDDEN, "later reasons do not replace the first");
+        assert_eq!(
+            watcher.borrow().as_ref().map(|(code, _)| *code),
+            Some(close::SLOW_CONSUMER)
+        );
+        assert!(outgoing.recv().await.is_some());
+    }
+}
