@@ -1,2 +1,111 @@
-//! The GraphQL API for agents, analysts and integrators. Empty until the
-//! GraphQL issue lands; see DESIGN.md.
+//! The GraphQL API for agents, analysts and integrators.
+//!
+//! - [`router`]: `POST`/`GET /graphql` (GraphQL over HTTP, GraphiQL in a
+//!   browser) and `/graphql/ws` (graphql-transport-ws).
+//! - [`auth`]: API tokens (stored hashed) resolved to a principal with a
+//!   site and a role; [`tokens`] issues and revokes them.
+//! - [`schema`]: queries over the read models, mutations through the
+//!   command service with read-your-writes, subscriptions fed by
+//!   [`feed`]; the SDL is kept in `api-graphql/schema.graphql`.
+//! - [`directory`]: the `directory` projector (sites, teams, tokens).
+//! - [`error`]: the one mapping of failures to `extensions.code`.
+//!
+//! The decisions a client needs are in `docs/api.md`.
+
+pub mod auth;
+mod commands;
+mod csv;
+pub mod directory;
+pub mod error;
+pub mod feed;
+mod reads;
+pub mod schema;
+pub mod tokens;
+pub mod transport;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use livedesk_eventstore::PgEventStore;
+use livedesk_projections::ProjectionRuntime;
+use sqlx::PgPool;
+
+pub use commands::Commands;
+pub use directory::DirectoryProjector;
+pub use schema::ApiSchema;
+
+/// Limits of the WebSocket transport.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// How long a client has to send `connection_init`.
+    pub ws_init_timeout: Duration,
+    /// How often the server pings; two intervals without a word close the
+    /// connection.
+    pub ws_ping_interval: Duration,
+    /// Most subscriptions one connection runs at once.
+    pub ws_max_subscriptions: usize,
+    /// Messages queued for one connection before it counts as a slow
+    /// consumer and is closed.
+    pub ws_send_buffer: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            ws_init_timeout: Duration::from_secs(10),
+            ws_ping_interval: Duration::from_secs(15),
+            ws_max_subscriptions: 100,
+            ws_send_buffer: 256,
+        }
+    }
+}
+
+/// What resolvers and transports share.
+#[derive(Debug)]
+pub struct Api {
+    pub(crate) pool: PgPool,
+    pub(crate) commands: Commands,
+    pub(crate) feed: feed::Feed,
+    pub(crate) config: ApiConfig,
+}
+
+/// The state of the GraphQL routes.
+#[derive(Clone)]
+pub struct GraphQl {
+    schema: ApiSchema,
+    api: Arc<Api>,
+}
+
+impl std::fmt::Debug for GraphQl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphQl").finish_non_exhaustive()
+    }
+}
+
+impl GraphQl {
+    /// The schema over `store`, answering mutations once `projections`
+    /// show them and feeding subscriptions from their batches. Starts the
+    /// feed task on the current runtime.
+    pub fn new(store: PgEventStore, projections: Arc<ProjectionRuntime>, config: ApiConfig) -> Self {
+        let pool = store.pool().clone();
+        let feed = feed::Feed::start(pool.clone(), &projections);
+        let api = Arc::new(Api {
+            pool,
+            commands: Commands::new(store, projections),
+            feed,
+            config,
+        });
+        let schema = schema::builder().data(api.clone()).finish();
+        Self { schema, api }
+    }
+}
+
+/// The GraphQL routes: `/graphql` and `/graphql/ws`.
+pub fn router<S: Clone + Send + Sync + 'static>(graphql: GraphQl) -> Router<S> {
+    Router::new()
+        .route("/graphql", get(transport::http::get).post(transport::http::post))
+        .route("/graphql/ws", get(transport::ws::upgrade))
+        .with_state(graphql)
+}

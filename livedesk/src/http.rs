@@ -1,4 +1,4 @@
-//! Routers of the areas served so far: health and metrics.
+//! Routers of the areas served so far: health, metrics and GraphQL.
 
 use std::fmt::Write;
 
@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use std::sync::Arc;
 
+use livedesk_api::GraphQl;
 use livedesk_eventstore::PgEventStore;
 use livedesk_projections::ProjectionRuntime;
 
@@ -19,11 +20,18 @@ pub struct AppState {
     pub store: PgEventStore,
     /// The projectors keeping the read models.
     pub projections: Arc<ProjectionRuntime>,
+    /// The GraphQL API.
+    pub graphql: GraphQl,
 }
 
 /// Every route, merged in one place.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health()).merge(metrics()).with_state(state)
+    let graphql = state.graphql.clone();
+    Router::new()
+        .merge(health())
+        .merge(metrics())
+        .with_state(state)
+        .merge(livedesk_api::router(graphql))
 }
 
 fn health() -> Router<AppState> {

@@ -1,8 +1,9 @@
-//! `livedesk`: run the server, apply migrations, rebuild read models.
+//! `livedesk`: run the server, apply migrations, rebuild read models,
+//! manage API tokens.
 
 use clap::Parser;
 use livedesk::config::{Cli, Command, ProjectionsCommand};
-use livedesk::{database, startup};
+use livedesk::{database, startup, tokens};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -14,6 +15,7 @@ async fn main() -> std::process::ExitCode {
         Command::Projections(ProjectionsCommand::Rebuild { name }) => {
             startup::rebuild_projections(&cli.database, name.as_deref()).await
         }
+        Command::Tokens(command) => tokens::run(&cli.database, command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

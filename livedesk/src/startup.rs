@@ -8,6 +8,9 @@ use livedesk_projections::{ProjectionRuntime, RuntimeConfig};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
+use livedesk_api::{DirectoryProjector, GraphQl};
+use livedesk_projections::Projector;
+
 use crate::config::{DatabaseConfig, ServeConfig};
 use crate::database;
 use crate::http::{AppState, router};
@@ -43,12 +46,17 @@ impl Application {
             .with_context(|| format!("binding {}", config.bind))?;
         let projections = Arc::new(ProjectionRuntime::start(
             store.clone(),
-            livedesk_projections::all_projectors(),
+            all_projectors(),
             RuntimeConfig::default(),
         ));
+        let graphql = GraphQl::new(store.clone(), projections.clone(), (&config.ws).into());
         Ok(Self {
             listener,
-            state: AppState { store, projections },
+            state: AppState {
+                store,
+                projections,
+                graphql,
+            },
         })
     }
 
@@ -105,15 +113,12 @@ pub async fn serve(database: &DatabaseConfig, config: &ServeConfig) -> anyhow::R
 ///
 /// When the name is unknown, the database is unreachable or an event fails.
 pub async fn rebuild_projections(database: &DatabaseConfig, name: Option<&str>) -> anyhow::Result<()> {
-    let projectors: Vec<_> = livedesk_projections::all_projectors()
+    let projectors: Vec<_> = all_projectors()
         .into_iter()
         .filter(|p| name.is_none_or(|n| p.name() == n))
         .collect();
     if projectors.is_empty() {
-        let known: Vec<_> = livedesk_projections::all_projectors()
-            .iter()
-            .map(|p| p.name())
-            .collect();
+        let known: Vec<_> = all_projectors().iter().map(|p| p.name()).collect();
         anyhow::bail!(
             "no projector is named {:?}; known: {}",
             name.unwrap_or_default(),
@@ -137,6 +142,14 @@ pub async fn rebuild_projections(database: &DatabaseConfig, name: Option<&str>) 
         );
     }
     Ok(())
+}
+
+/// Every projector this binary runs: the read models of
+/// `livedesk-projections` and the API's `directory`.
+pub fn all_projectors() -> Vec<Arc<dyn Projector>> {
+    let mut projectors = livedesk_projections::all_projectors();
+    projectors.push(Arc::new(DirectoryProjector));
+    projectors
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,12 @@
 //! End-to-end tests: a real server on a loopback port over a fresh
-//! PostgreSQL database per test, driven by real HTTP clients.
+//! PostgreSQL database per test, driven by real HTTP and WebSocket
+//! clients.
 
+mod authorization;
+mod bad_input;
+mod fixtures;
+mod graphql_http;
+mod handling;
 mod health;
 mod helpers;
+mod subscriptions;

@@ -1,0 +1,238 @@
+//! Who is asking: API tokens resolved to a [`Principal`], and what each
+//! role may do.
+
+mod token;
+
+use livedesk_domain::{Actor, AgentId, AgentRef, Role, Staff};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub use token::{NewToken, TOKEN_PREFIX, bearer, hash};
+
+use crate::error::{ApiError, ApiResult};
+
+/// What a request may do, decided by the token's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read the site's live view, inbox, visitors, agents, teams.
+    Read,
+    /// Read internal notes (everyone but integrators).
+    ReadNotes,
+    /// Assign, reply, take over, change status, notes, requests.
+    HandleConversations,
+    /// Post as the AI assistant (integrators).
+    PostAsBot,
+    /// Change one's own display name, presence, notifications.
+    ManageOwnProfile,
+    /// Export transcripts (read-only roles included; audited).
+    ExportTranscripts,
+    /// Text blocks and teams.
+    ManageContent,
+    /// Site settings, custom fields, API tokens.
+    ManageSite,
+}
+
+impl Permission {
+    fn allows(self, role: Role) -> bool {
+        use Role::{Admin, Agent, Analyst, Integrator, Supervisor};
+        match self {
+            Self::Read => true,
+            Self::ReadNotes => role != Integrator,
+            Self::HandleConversations | Self::ManageOwnProfile => matches!(role, Admin | Supervisor | Agent),
+            Self::PostAsBot => role == Integrator,
+            Self::ExportTranscripts => matches!(role, Admin | Supervisor | Agent | Analyst),
+            Self::ManageContent => matches!(role, Admin | Supervisor),
+            Self::ManageSite => role == Admin,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Read => "read this site",
+            Self::ReadNotes => "read internal notes",
+            Self::HandleConversations => "handle conversations",
+            Self::PostAsBot => "post as the AI assistant",
+            Self::ManageOwnProfile => "change an agent profile",
+            Self::ExportTranscripts => "export transcripts",
+            Self::ManageContent => "manage text blocks and teams",
+            Self::ManageSite => "manage site settings, custom fields and tokens",
+        }
+    }
+}
+
+/// The caller of a request: an API token with its site, role and, when
+/// issued with `--agent`, the agent it acts as.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The token.
+    pub token_id: Uuid,
+    /// Its name ("CRM sync"); the AI assistant's name for integrators.
+    pub token_name: String,
+    /// The one site it may see.
+    pub site_id: Uuid,
+    /// What it may do.
+    pub role: Role,
+    /// The agent it acts as, with the display name visitors see now.
+    pub agent: Option<AgentRef>,
+}
+
+impl Principal {
+    /// Who the events this caller causes are attributed to:
+    /// `agent:{id}` for a token acting as an agent, `integrator:{token id}`
+    /// otherwise.
+    pub fn actor(&self) -> Actor {
+        match &self.agent {
+            Some(agent) => Actor::Agent(agent.id.0),
+            None => Actor::Integrator(self.token_id),
+        }
+    }
+
+    /// Checks the role allows `permission`.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Forbidden`] naming the role and what it may not do.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if permission.allows(self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the {} role may not {}",
+                self.role,
+                permission.describe()
+            )))
+        }
+    }
+
+    /// Checks the token may see `site_id` and do `permission` there.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Forbidden`].
+    pub fn require_on(&self, site_id: Uuid, permission: Permission) -> ApiResult<()> {
+        self.require_site(site_id)?;
+        self.require(permission)
+    }
+
+    /// Checks the token may see `site_id`.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Forbidden`].
+    pub fn require_site(&self, site_id: Uuid) -> ApiResult<()> {
+        if site_id == self.site_id {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("this token may not access that site".into()))
+        }
+    }
+
+    /// The agent acting, with their role, for commands that need a person.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Forbidden`] when the role may not `permission` or the
+    /// token acts as no agent.
+    pub fn staff(&self, permission: Permission) -> ApiResult<Staff> {
+        self.require(permission)?;
+        Ok(Staff::new(self.agent_ref()?, self.role))
+    }
+
+    /// The agent this token acts as.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Forbidden`] when it acts as no agent.
+    pub fn agent_ref(&self) -> ApiResult<AgentRef> {
+        self.agent
+            .clone()
+            .ok_or_else(|| ApiError::Forbidden("this token acts as no agent; create one with `--agent <email>`".into()))
+    }
+
+    /// The agent id, if the token acts as one.
+    pub fn agent_id(&self) -> Option<AgentId> {
+        self.agent.as_ref().map(|a| a.id)
+    }
+}
+
+/// Resolves a bearer token (`None`: no `Authorization`) to its principal.
+///
+/// # Errors
+///
+/// [`ApiError::Unauthenticated`] for a missing, unknown or revoked token,
+/// or one whose agent lost access to the site.
+pub async fn authenticate(pool: &PgPool, token: Option<&str>) -> ApiResult<Principal> {
+    let Some(token) = token else {
+        return Err(ApiError::Unauthenticated(
+            "missing API token: send `Authorization: Bearer <token>`".into(),
+        ));
+    };
+    type Row = (
+        Uuid,
+        String,
+        Uuid,
+        String,
+        Option<Uuid>,
+        bool,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT t.token_id, t.name, t.site_id, t.role, t.agent_id, t.revoked_at IS NOT NULL, \
+                a.display_name, a.roles ->> t.site_id::text \
+           FROM api_tokens t LEFT JOIN agents a ON a.agent_id = t.agent_id \
+          WHERE t.token_hash = $1",
+    )
+    .bind(hash(token))
+    .fetch_optional(pool)
+    .await?;
+    let invalid = || ApiError::Unauthenticated("invalid or revoked API token".into());
+    let (token_id, token_name, site_id, role, agent_id, revoked, display_name, agent_site_role) =
+        row.ok_or_else(invalid)?;
+    if revoked {
+        return Err(invalid());
+    }
+    let role = parse_role(&role).ok_or_else(|| ApiError::internal(format!("token {token_id} has role {role:?}")))?;
+    let agent = match agent_id {
+        None => None,
+        Some(id) => {
+            let (Some(display_name), Some(_)) = (display_name, agent_site_role) else {
+                return Err(ApiError::Unauthenticated(
+                    "the agent of this token no longer has access to its site".into(),
+                ));
+            };
+            Some(AgentRef::new(AgentId(id), display_name))
+        }
+    };
+    Ok(Principal {
+        token_id,
+        token_name,
+        site_id,
+        role,
+        agent,
+    })
+}
+
+/// A role from its stored, snake_case name.
+pub fn parse_role(name: &str) -> Option<Role> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analysts_and_integrators_cannot_handle_conversations_and_only_admins_manage_the_site() {
+        for role in [Role::Analyst, Role::Integrator] {
+            assert!(!Permission::HandleConversations.allows(role));
+        }
+        assert!(Permission::PostAsBot.allows(Role::Integrator));
+        assert!(!Permission::PostAsBot.allows(Role::Admin));
+        assert!(Permission::ManageSite.allows(Role::Admin));
+        assert!(!Permission::ManageSite.allows(Role::Supervisor));
+        assert!(!Permission::ReadNotes.allows(Role::Integrator));
+        assert_eq!(parse_role("supervisor"), Some(Role::Supervisor));
+        assert_eq!(parse_role("root"), None);
+    }
+}

@@ -1,0 +1,170 @@
+//! The `directory` projector: `sites`, `teams` and `api_tokens`, the read
+//! models the API needs from site streams (token authentication, settings,
+//! custom fields, teams). It runs in the projector runtime beside those of
+//! `livedesk-projections` and is rebuilt the same way.
+
+use futures::future::BoxFuture;
+use livedesk_domain::RecordedEvent;
+use livedesk_domain::site::{SiteEvent, SiteSettings};
+use livedesk_projections::{Changes, ProjectionError, Projector};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// The projector's name (checkpoint key, `wait_for`).
+pub const DIRECTORY: &str = "directory";
+
+/// The `directory` projector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DirectoryProjector;
+
+impl Projector for DirectoryProjector {
+    fn name(&self) -> &'static str {
+        DIRECTORY
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        SiteEvent::EVENT_TYPES
+            .iter()
+            .filter(|(name, _)| !name.starts_with("TextBlock"))
+            .map(|(name, _)| (*name).to_owned())
+            .collect()
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["sites", "teams", "api_tokens"]
+    }
+
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+        changes: &'a mut Changes,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            for event in events {
+                let site = Uuid::parse_str(event.stream.id()).map_err(|e| ProjectionError::Invalid {
+                    position: event.position,
+                    reason: format!("stream {} has no UUID id: {e}", event.stream),
+                })?;
+                let decoded: SiteEvent = event.decode().map_err(|source| ProjectionError::Decode {
+                    position: event.position,
+                    source,
+                })?;
+                apply_one(tx, site, event.position as i64, decoded).await?;
+                changes.sites.insert(site);
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: SiteEvent) -> Result<(), sqlx::Error> {
+    let site_update = |column: &'static str| {
+        format!("UPDATE sites SET {column} = $2, updated_at = $3, position = $4 WHERE site_id = $1")
+    };
+    match event {
+        SiteEvent::Created(e) => {
+            sqlx::query(
+                "INSERT INTO sites (site_id, name, allowed_origins, settings, custom_fields, created_at, updated_at, position) \
+                 VALUES ($1, $2, $3, $4, '[]', $5, $5, $6) ON CONFLICT (site_id) DO NOTHING",
+            )
+            .bind(site)
+            .bind(&e.name)
+            .bind(Json(&e.allowed_origins))
+            .bind(Json(SiteSettings::default()))
+            .bind(e.at)
+            .bind(position)
+            .execute(tx)
+            .await?;
+        }
+        SiteEvent::ProfileChanged(e) => {
+            sqlx::query(
+                "UPDATE sites SET name = $2, allowed_origins = $3, updated_at = $4, position = $5 WHERE site_id = $1",
+            )
+            .bind(site)
+            .bind(&e.name)
+            .bind(Json(&e.allowed_origins))
+            .bind(e.at)
+            .bind(position)
+            .execute(tx)
+            .await?;
+        }
+        SiteEvent::SettingsChanged(e) => {
+            sqlx::query(sqlx::AssertSqlSafe(site_update("settings")))
+                .bind(site)
+                .bind(Json(&e.settings))
+                .bind(e.at)
+                .bind(position)
+                .execute(tx)
+                .await?;
+        }
+        SiteEvent::CustomFieldsDefined(e) => {
+            sqlx::query(sqlx::AssertSqlSafe(site_update("custom_fields")))
+                .bind(site)
+                .bind(Json(&e.fields))
+                .bind(e.at)
+                .bind(position)
+                .execute(tx)
+                .await?;
+        }
+        SiteEvent::TeamCreated(e) => {
+            sqlx::query(
+                "INSERT INTO teams (team_id, site_id, name, members, created_at, position) \
+                 VALUES ($1, $2, $3, '[]', $4, $5) ON CONFLICT (team_id) DO NOTHING",
+            )
+            .bind(e.team_id.0)
+            .bind(site)
+            .bind(&e.name)
+            .bind(e.at)
+            .bind(position)
+            .execute(tx)
+            .await?;
+        }
+        SiteEvent::AgentJoinedTeam(e) => {
+            sqlx::query(
+                "UPDATE teams SET members = members || to_jsonb($2::text), position = $3 \
+                  WHERE team_id = $1 AND NOT members ? $2::text",
+            )
+            .bind(e.team_id.0)
+            .bind(e.agent_id.0.to_string())
+            .bind(position)
+            .execute(tx)
+            .await?;
+        }
+        SiteEvent::AgentLeftTeam(e) => {
+            sqlx::query("UPDATE teams SET members = members - $2::text, position = $3 WHERE team_id = $1")
+                .bind(e.team_id.0)
+                .bind(e.agent_id.0.to_string())
+                .bind(position)
+                .execute(tx)
+                .await?;
+        }
+        SiteEvent::ApiTokenIssued(e) => {
+            sqlx::query(
+                "INSERT INTO api_tokens (token_id, site_id, name, token_hash, role, agent_id, issued_at, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_id) DO NOTHING",
+            )
+            .bind(e.token_id.0)
+            .bind(site)
+            .bind(&e.name)
+            .bind(&e.token_hash)
+            .bind(e.role.to_string())
+            .bind(e.agent_id.map(|a| a.0))
+            .bind(e.at)
+            .bind(position)
+            .execute(tx)
+            .await?;
+        }
+        SiteEvent::ApiTokenRevoked(e) => {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $2, position = $3 WHERE token_id = $1")
+                .bind(e.token_id.0)
+                .bind(e.at)
+                .bind(position)
+                .execute(tx)
+                .await?;
+        }
+        SiteEvent::TextBlockAdded(_) | SiteEvent::TextBlockChanged(_) | SiteEvent::TextBlockRemoved(_) => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,471 @@
+//! Reads of the read models. Rows travel as `to_jsonb(row)` into the row
+//! structs the projectors publish, so a column added there is read here
+//! without a second list of columns.
+
+use chrono::{DateTime, Utc};
+use livedesk_domain::site::{CustomFieldDefinition, SiteSettings};
+use livedesk_projections::models::agents::AgentRow;
+use livedesk_projections::models::inbox::{ConversationRow, MessageRow, VisitorRow};
+use livedesk_projections::models::live_view::LiveSessionRow;
+use livedesk_projections::models::records::TextBlockRow;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::schema::types::{ConversationOrder, Page};
+
+/// A row of `sites`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteRow {
+    /// The site.
+    pub site_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Origins the widget may run on.
+    pub allowed_origins: Vec<String>,
+    /// Settings.
+    pub settings: SiteSettings,
+    /// "Additional information" fields.
+    pub custom_fields: Vec<CustomFieldDefinition>,
+}
+
+/// A row of `teams`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TeamRow {
+    /// The team.
+    pub team_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Member agent ids.
+    pub members: Vec<Uuid>,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `api_tokens` (the hash left out).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenRow {
+    /// The token.
+    pub token_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// What it is for.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// The agent it acts as.
+    pub agent_id: Option<Uuid>,
+    /// When issued.
+    pub issued_at: DateTime<Utc>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Which conversations an inbox list shows.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// `unread`, `unresolved`, `done`; `None` for all.
+    pub status: Option<String>,
+    /// Only those assigned to this agent.
+    pub assigned_to: Option<Uuid>,
+    /// `web_chat`, `facebook`, `api`.
+    pub provider: Option<String>,
+    /// Lower-case text the visitor's name or email contains.
+    pub search: Option<String>,
+}
+
+impl InboxFilter {
+    /// Whether `row` belongs in the list (what subscriptions check).
+    pub fn matches(&self, row: &ConversationRow) -> bool {
+        let contains =
+            |text: &Option<String>, needle: &str| text.as_deref().is_some_and(|t| t.to_lowercase().contains(needle));
+        self.status.as_ref().is_none_or(|s| *s == row.status)
+            && self.assigned_to.is_none_or(|a| row.assignee_id == Some(a))
+            && self.provider.as_ref().is_none_or(|p| *p == row.provider)
+            && self
+                .search
+                .as_deref()
+                .is_none_or(|s| contains(&row.visitor_name, s) || contains(&row.visitor_email, s))
+    }
+}
+
+/// Which live sessions the Live View shows.
+#[derive(Debug, Clone, Default)]
+pub struct LiveFilter {
+    /// `active` or `idle`.
+    pub status: Option<String>,
+    /// Text the current path contains.
+    pub path: Option<String>,
+    /// Text the browser contains.
+    pub browser: Option<String>,
+    /// `desktop`, `mobile`, `tablet`, `unknown`.
+    pub device: Option<String>,
+    /// Text the OS contains.
+    pub os: Option<String>,
+    /// ISO country code.
+    pub country: Option<String>,
+    /// A label the visitor has.
+    pub tag: Option<String>,
+}
+
+type Rows<T> = Result<Vec<T>, sqlx::Error>;
+
+async fn one<T: DeserializeOwned + Send + Unpin + 'static>(
+    pool: &PgPool,
+    sql: &'static str,
+    id: Uuid,
+) -> Result<Option<T>, sqlx::Error> {
+    let row: Option<Json<T>> = sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await?;
+    Ok(row.map(|Json(row)| row))
+}
+
+fn unwrap_rows<T>(rows: Vec<Json<T>>) -> Vec<T> {
+    rows.into_iter().map(|Json(row)| row).collect()
+}
+
+/// `%text%` for `LIKE`, with `%`, `_` and `\` taken literally.
+pub fn like(text: &str) -> String {
+    format!("%{}%", escape_like(text))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A site.
+pub async fn site(pool: &PgPool, id: Uuid) -> Result<Option<SiteRow>, sqlx::Error> {
+    one(pool, "SELECT to_jsonb(s) FROM sites s WHERE site_id = $1", id).await
+}
+
+/// An agent.
+pub async fn agent(pool: &PgPool, id: Uuid) -> Result<Option<AgentRow>, sqlx::Error> {
+    one(pool, "SELECT to_jsonb(a) FROM agents a WHERE agent_id = $1", id).await
+}
+
+/// Agents by id, by display name.
+pub async fn agents_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<AgentRow> {
+    let rows = sqlx::query_scalar("SELECT to_jsonb(a) FROM agents a WHERE agent_id = ANY($1) ORDER BY display_name")
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// Agents with a role on `site`, by display name.
+pub async fn agents_of_site(pool: &PgPool, site: Uuid) -> Rows<AgentRow> {
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(a) FROM agents a WHERE roles ? $1::text ORDER BY display_name, agent_id LIMIT 1000",
+    )
+    .bind(site.to_string())
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// Teams of `site`, by name.
+pub async fn teams(pool: &PgPool, site: Uuid) -> Rows<TeamRow> {
+    let rows = sqlx::query_scalar("SELECT to_jsonb(t) FROM teams t WHERE site_id = $1 ORDER BY name, team_id")
+        .bind(site)
+        .fetch_all(pool)
+        .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// A team.
+pub async fn team(pool: &PgPool, id: Uuid) -> Result<Option<TeamRow>, sqlx::Error> {
+    one(pool, "SELECT to_jsonb(t) FROM teams t WHERE team_id = $1", id).await
+}
+
+/// API tokens of `site`, newest first.
+pub async fn tokens(pool: &PgPool, site: Uuid) -> Rows<TokenRow> {
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(t) - 'token_hash' FROM api_tokens t WHERE site_id = $1 ORDER BY issued_at DESC, token_id",
+    )
+    .bind(site)
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// An API token.
+pub async fn token(pool: &PgPool, id: Uuid) -> Result<Option<TokenRow>, sqlx::Error> {
+    one(
+        pool,
+        "SELECT to_jsonb(t) - 'token_hash' FROM api_tokens t WHERE token_id = $1",
+        id,
+    )
+    .await
+}
+
+/// Text blocks of `site` whose shortcut or title contains `search`
+/// (shortcuts that start with it first), up to 50.
+pub async fn text_blocks(pool: &PgPool, site: Uuid, search: Option<&str>) -> Rows<TextBlockRow> {
+    let search = search.map(|s| s.trim_start_matches('#').to_lowercase());
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(b) FROM text_blocks b WHERE site_id = $1 \
+            AND ($2::text IS NULL OR lower(shortcut) LIKE $3 OR lower(title) LIKE $3) \
+          ORDER BY (lower(shortcut) LIKE $4) DESC, shortcut LIMIT 50",
+    )
+    .bind(site)
+    .bind(search.as_deref())
+    .bind(like(search.as_deref().unwrap_or_default()))
+    .bind(format!("{}%", escape_like(search.as_deref().unwrap_or_default())))
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// A text block.
+pub async fn text_block(pool: &PgPool, id: Uuid) -> Result<Option<TextBlockRow>, sqlx::Error> {
+    one(
+        pool,
+        "SELECT to_jsonb(b) FROM text_blocks b WHERE text_block_id = $1",
+        id,
+    )
+    .await
+}
+
+/// A live session.
+pub async fn live_session(pool: &PgPool, id: Uuid) -> Result<Option<LiveSessionRow>, sqlx::Error> {
+    one(
+        pool,
+        "SELECT to_jsonb(s) FROM live_sessions s WHERE session_id = $1",
+        id,
+    )
+    .await
+}
+
+/// Live sessions by id (those that still exist).
+pub async fn live_sessions_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<LiveSessionRow> {
+    let rows = sqlx::query_scalar("SELECT to_jsonb(s) FROM live_sessions s WHERE session_id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// The live session of `site` with `code`, if its visitor shared it.
+pub async fn session_by_code(pool: &PgPool, site: Uuid, code: &str) -> Result<Option<LiveSessionRow>, sqlx::Error> {
+    let row: Option<Json<LiveSessionRow>> = sqlx::query_scalar(
+        "SELECT to_jsonb(s) FROM live_sessions s WHERE site_id = $1 AND code = $2 AND code_shared LIMIT 1",
+    )
+    .bind(site)
+    .bind(code)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|Json(row)| row))
+}
+
+/// Sessions live on `site` now.
+pub async fn online_count(pool: &PgPool, site: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM live_sessions WHERE site_id = $1")
+        .bind(site)
+        .fetch_one(pool)
+        .await
+}
+
+/// A page of the Live View, newest sessions first.
+pub async fn live_sessions(pool: &PgPool, site: Uuid, filter: &LiveFilter, page: &Page) -> Rows<LiveSessionRow> {
+    let contains = |s: &Option<String>| s.as_deref().map(|s| like(&s.to_lowercase()));
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(s) FROM live_sessions s WHERE site_id = $1 \
+            AND ($2::text IS NULL OR status = $2) \
+            AND ($3::text IS NULL OR lower(current_path) LIKE $3) \
+            AND ($4::text IS NULL OR lower(browser) LIKE $4) \
+            AND ($5::text IS NULL OR device = $5) \
+            AND ($6::text IS NULL OR lower(os) LIKE $6) \
+            AND ($7::text IS NULL OR upper(country) = upper($7)) \
+            AND ($8::text IS NULL OR labels ? $8) \
+            AND ($9::timestamptz IS NULL OR (started_at, session_id) < ($9, $10)) \
+          ORDER BY started_at DESC, session_id DESC LIMIT $11",
+    )
+    .bind(site)
+    .bind(filter.status.as_deref())
+    .bind(contains(&filter.path))
+    .bind(contains(&filter.browser))
+    .bind(filter.device.as_deref())
+    .bind(contains(&filter.os))
+    .bind(filter.country.as_deref())
+    .bind(filter.tag.as_deref())
+    .bind(page.after_at())
+    .bind(page.after_id())
+    .bind(page.limit())
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// A conversation.
+pub async fn conversation(pool: &PgPool, id: Uuid) -> Result<Option<ConversationRow>, sqlx::Error> {
+    one(
+        pool,
+        "SELECT to_jsonb(c) FROM conversations c WHERE conversation_id = $1",
+        id,
+    )
+    .await
+}
+
+/// Conversations by id (those that exist).
+pub async fn conversations_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<ConversationRow> {
+    let rows = sqlx::query_scalar("SELECT to_jsonb(c) FROM conversations c WHERE conversation_id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// A page of the inbox of `site`.
+pub async fn conversations(
+    pool: &PgPool,
+    site: Uuid,
+    filter: &InboxFilter,
+    order: ConversationOrder,
+    page: &Page,
+) -> Rows<ConversationRow> {
+    const FILTER: &str = "SELECT to_jsonb(c) FROM conversations c WHERE site_id = $1 \
+        AND ($2::text IS NULL OR status = $2) \
+        AND ($3::uuid IS NULL OR assignee_id = $3) \
+        AND ($4::text IS NULL OR provider = $4) \
+        AND ($5::text IS NULL OR search LIKE $5) ";
+    let sql = match order {
+        ConversationOrder::Newest => format!(
+            "{FILTER} AND ($6::timestamptz IS NULL OR (updated_at, conversation_id) < ($6, $7)) \
+             ORDER BY updated_at DESC, conversation_id DESC LIMIT $8"
+        ),
+        ConversationOrder::Sla => format!(
+            "{FILTER} AND ($7::uuid IS NULL \
+                 OR ($6::timestamptz IS NOT NULL AND (sla_due_at > $6 OR (sla_due_at = $6 AND conversation_id > $7) \
+                     OR sla_due_at IS NULL)) \
+                 OR ($6::timestamptz IS NULL AND sla_due_at IS NULL AND conversation_id > $7)) \
+             ORDER BY sla_due_at ASC NULLS LAST, conversation_id ASC LIMIT $8"
+        ),
+    };
+    let rows = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(site)
+        .bind(filter.status.as_deref())
+        .bind(filter.assigned_to)
+        .bind(filter.provider.as_deref())
+        .bind(filter.search.as_deref().map(like))
+        .bind(page.after_at())
+        .bind(page.after_id())
+        .bind(page.limit())
+        .fetch_all(pool)
+        .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// A page of a transcript, oldest first; notes only if `notes`.
+pub async fn messages(pool: &PgPool, conversation: Uuid, notes: bool, page: &Page) -> Rows<MessageRow> {
+    let after: Option<i64> = match page.after_id() {
+        Some(id) => {
+            sqlx::query_scalar("SELECT position FROM messages WHERE message_id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }
+        None => None,
+    };
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 AND ($2 OR NOT internal) \
+            AND position > $3 ORDER BY position LIMIT $4",
+    )
+    .bind(conversation)
+    .bind(notes)
+    .bind(after.unwrap_or(0))
+    .bind(page.limit())
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// Messages and notes of `conversations` appended after `after` up to
+/// `upto` (positions), oldest first.
+pub async fn messages_between(pool: &PgPool, conversations: &[Uuid], after: u64, upto: u64) -> Rows<MessageRow> {
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = ANY($1) AND position > $2 AND position <= $3 \
+          ORDER BY position",
+    )
+    .bind(conversations)
+    .bind(after as i64)
+    .bind(upto as i64)
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// The newest `limit` messages and notes of a conversation, oldest first.
+pub async fn latest_messages(pool: &PgPool, conversation: Uuid, limit: i64) -> Rows<MessageRow> {
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(m) FROM (SELECT * FROM messages WHERE conversation_id = $1 \
+            ORDER BY position DESC LIMIT $2) m ORDER BY position",
+    )
+    .bind(conversation)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// A visitor.
+pub async fn visitor(pool: &PgPool, id: Uuid) -> Result<Option<VisitorRow>, sqlx::Error> {
+    one(pool, "SELECT to_jsonb(v) FROM visitors v WHERE visitor_id = $1", id).await
+}
+
+/// A page of a visitor's conversations, newest first.
+pub async fn visitor_conversations(pool: &PgPool, visitor: Uuid, page: &Page) -> Rows<ConversationRow> {
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(c) FROM conversations c WHERE visitor_id = $1 \
+            AND ($2::timestamptz IS NULL OR (created_at, conversation_id) < ($2, $3)) \
+          ORDER BY created_at DESC, conversation_id DESC LIMIT $4",
+    )
+    .bind(visitor)
+    .bind(page.after_at())
+    .bind(page.after_id())
+    .bind(page.limit())
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}
+
+/// The inbox projector's checkpoint.
+pub async fn checkpoint(pool: &PgPool, projector: &str) -> Result<u64, sqlx::Error> {
+    let position: Option<i64> = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE name = $1")
+        .bind(projector)
+        .fetch_optional(pool)
+        .await?;
+    Ok(position.unwrap_or(0).max(0) as u64)
+}
+
+/// A message or note.
+pub async fn message(pool: &PgPool, id: Uuid) -> Result<Option<MessageRow>, sqlx::Error> {
+    one(pool, "SELECT to_jsonb(m) FROM messages m WHERE message_id = $1", id).await
+}
+
+/// The message of `conversation` sent with `client_id`.
+pub async fn message_by_client_id(
+    pool: &PgPool,
+    conversation: Uuid,
+    client_id: &str,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    let row: Option<Json<MessageRow>> = sqlx::query_scalar(
+        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 AND client_message_id = $2 LIMIT 1",
+    )
+    .bind(conversation)
+    .bind(client_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|Json(row)| row))
+}
+
+/// The whole transcript of a conversation, notes included, oldest first.
+pub async fn all_messages(pool: &PgPool, conversation: Uuid) -> Rows<MessageRow> {
+    let rows = sqlx::query_scalar("SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 ORDER BY position")
+        .bind(conversation)
+        .fetch_all(pool)
+        .await?;
+    Ok(unwrap_rows(rows))
+}

@@ -1,0 +1,91 @@
+//! The GraphQL schema: roots, limits, and what resolvers share.
+
+pub mod types;
+
+mod admin;
+mod conversation;
+mod profile;
+mod query;
+mod session;
+mod subscription;
+
+use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
+
+use crate::Api;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+pub use subscription::SubscriptionRoot;
+
+/// Every query.
+#[derive(MergedObject, Default, Debug)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::LiveQuery, query::InboxQuery, query::PeopleQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default, Debug)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    conversation::ConversationMutation,
+    conversation::HandlingMutation,
+    session::SessionMutation,
+    profile::ProfileMutation,
+    admin::AdminMutation,
+    admin::TeamMutation,
+);
+
+/// The Livedesk schema.
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Deepest selection accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Highest complexity (fields selected, lists counted once) accepted.
+pub const MAX_COMPLEXITY: usize = 500;
+
+/// The schema without data: what the SDL is printed from.
+pub fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(20)
+}
+
+/// The SDL of the schema, as kept in `api-graphql/schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// What every resolver shares.
+pub(crate) fn api<'a>(ctx: &Context<'a>) -> &'a Api {
+    ctx.data_unchecked::<std::sync::Arc<Api>>()
+}
+
+/// The caller.
+///
+/// # Errors
+///
+/// [`ApiError::Unauthenticated`] when the request carried no valid token.
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> ApiResult<&'a Principal> {
+    ctx.data_opt::<Principal>()
+        .ok_or_else(|| ApiError::Unauthenticated("missing API token".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sdl_file_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let kept = std::fs::read_to_string(path).unwrap_or_default();
+        let printed = super::sdl();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &printed).expect("write schema.graphql");
+            return;
+        }
+        assert!(
+            kept == printed,
+            "api-graphql/schema.graphql is out of date with the code; run \
+             `UPDATE_SCHEMA=1 cargo test -p livedesk-api the_sdl_file_matches_the_code` and commit it"
+        );
+    }
+}
