@@ -7,12 +7,25 @@ CREATE TABLE live_view_sites (
     online  integer NOT NULL
 );
 
--- The inbox's SLA order: breached first, then the nearest due time, then
--- the oldest, over open conversations (Unread and Unresolved; a status
--- filter reads on until it has its 50). The query orders exactly as the
--- index does, so PostgreSQL reads the first entries and stops. It replaces
--- the plain due-time index: every index costs each inbox row update.
+-- Lists order exactly as their index does, so PostgreSQL reads the first
+-- page's entries and stops instead of sorting every match: the API pages
+-- newest first with the id as the tie-breaker in the same direction.
+DROP INDEX live_sessions_site;
+CREATE INDEX live_sessions_site ON live_sessions (site_id, started_at DESC, session_id DESC);
+DROP INDEX conversations_newest;
+CREATE INDEX conversations_newest ON conversations (site_id, updated_at DESC, conversation_id DESC);
+DROP INDEX conversations_status;
+CREATE INDEX conversations_status ON conversations (site_id, status, updated_at DESC, conversation_id DESC);
+DROP INDEX conversations_assignee;
+CREATE INDEX conversations_assignee ON conversations
+    (site_id, assignee_id, status, updated_at DESC, conversation_id DESC);
+DROP INDEX conversations_provider;
+CREATE INDEX conversations_provider ON conversations (site_id, provider, updated_at DESC, conversation_id DESC);
+DROP INDEX conversations_visitor;
+CREATE INDEX conversations_visitor ON conversations (visitor_id, created_at DESC, conversation_id DESC);
+
+-- The inbox's SLA order: nearest due time first, conversations without a
+-- clock last. (The partial index it replaces left those out, so it could
+-- not serve `NULLS LAST`.)
 DROP INDEX conversations_sla_due;
-CREATE INDEX conversations_sla_order ON conversations
-    (site_id, sla_breached DESC, sla_due_at ASC NULLS LAST, created_at, conversation_id)
-    WHERE status <> 'done';
+CREATE INDEX conversations_sla_order ON conversations (site_id, sla_due_at ASC NULLS LAST, conversation_id);

@@ -260,9 +260,9 @@ pub async fn session_by_code(pool: &PgPool, site: Uuid, code: &str) -> Result<Op
     Ok(row.map(|Json(row)| row))
 }
 
-/// Sessions live on `site` now.
+/// Sessions live on `site` now (kept by the `live_view` projector).
 pub async fn online_count(pool: &PgPool, site: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM live_sessions WHERE site_id = $1")
+    sqlx::query_scalar("SELECT coalesce((SELECT online::bigint FROM live_view_sites WHERE site_id = $1), 0)")
         .bind(site)
         .fetch_one(pool)
         .await
