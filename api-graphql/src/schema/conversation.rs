@@ -60,6 +60,28 @@ async fn run(
         .ok_or_else(|| ApiError::internal(format!("conversation {id} vanished from the inbox")))
 }
 
+/// Runs an audit-only command (it changes no inbox row) and waits for the
+/// audit log to show it.
+async fn record(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    row: &ConversationRow,
+    command: ConversationCommand,
+) -> ApiResult<()> {
+    let api = api(ctx);
+    api.commands
+        .run(
+            &api.commands.conversations,
+            row.conversation_id,
+            command,
+            principal,
+            row.site_id,
+            ReadModel::AuditLog,
+        )
+        .await?;
+    Ok(())
+}
+
 async fn max_body_chars(ctx: &Context<'_>, site: Uuid) -> ApiResult<u32> {
     Ok(reads::site(&api(ctx).pool, site)
         .await?
@@ -178,19 +200,7 @@ impl ConversationMutation {
             agent: principal.staff(Permission::HandleConversations)?.agent,
             at: Utc::now(),
         };
-        let api = api(ctx);
-        let position = api
-            .commands
-            .run(
-                &api.commands.conversations,
-                row.conversation_id,
-                command,
-                principal,
-                row.site_id,
-                ReadModel::AuditLog,
-            )
-            .await?;
-        debug_assert!(position.is_some(), "watching is always recorded");
+        record(ctx, principal, &row, command).await?;
         Ok(Conversation(row))
     }
 
@@ -219,16 +229,7 @@ impl ConversationMutation {
         let api = api(ctx);
         let messages = reads::all_messages(&api.pool, row.conversation_id).await?;
         let command = ConversationCommand::ExportTranscript { by, at: Utc::now() };
-        api.commands
-            .run(
-                &api.commands.conversations,
-                row.conversation_id,
-                command,
-                principal,
-                row.site_id,
-                ReadModel::AuditLog,
-            )
-            .await?;
+        record(ctx, principal, &row, command).await?;
         Ok(crate::csv::transcript(&messages))
     }
 }
