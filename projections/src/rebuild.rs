@@ -106,23 +106,9 @@ pub async fn rebuild_all(
 /// One result per projector, in order.
 async fn rebuild_each(store: &PgEventStore, projectors: &[&dyn Projector]) -> Vec<Result<RebuildReport, RebuildError>> {
     let started = Instant::now();
-    let prepared = futures::future::join_all(projectors.iter().map(|p| Shadow::create(store, *p))).await;
-    let mut shadows = Vec::new();
-    let mut results: Vec<Option<Result<RebuildReport, RebuildError>>> = Vec::new();
-    for result in prepared {
-        match result {
-            Ok(shadow) => {
-                shadows.push(Some(shadow));
-                results.push(None);
-            }
-            Err(error) => {
-                shadows.push(None);
-                results.push(Some(Err(error)));
-            }
-        }
-    }
-    let read = replay(store, shadows.iter_mut().flatten().collect()).await;
-    let finished = futures::future::join_all(shadows.into_iter().map(|shadow| async {
+    let mut shadows = futures::future::join_all(projectors.iter().map(|p| Shadow::create(store, *p))).await;
+    let read = replay(store, shadows.iter_mut().filter_map(|s| s.as_mut().ok()).collect()).await;
+    futures::future::join_all(shadows.into_iter().map(|shadow| async {
         let mut shadow = shadow?;
         let result = match (&read, shadow.failed.take()) {
             (_, Some(error)) => Err(error),
@@ -132,19 +118,14 @@ async fn rebuild_each(store: &PgEventStore, projectors: &[&dyn Projector]) -> Ve
         if result.is_err() {
             shadow.drop_schema().await;
         }
-        Some(result.map(|(events, position)| RebuildReport {
+        result.map(|(events, position)| RebuildReport {
             projector: shadow.projector.name(),
             events,
             position,
             elapsed: started.elapsed(),
-        }))
+        })
     }))
-    .await;
-    results
-        .into_iter()
-        .zip(finished)
-        .filter_map(|(early, late)| early.or(late))
-        .collect()
+    .await
 }
 
 async fn execute(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {

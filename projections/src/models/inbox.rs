@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Folded, decode, preview, stream_id, types_of};
+use super::{Folded, decode, preview, stream_id, tag_field, tag_labels, types_of};
 use crate::table::{CopyRows, Table};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
@@ -262,19 +262,12 @@ impl VisitorRow {
     }
 
     fn tag(&mut self, tag: &VisitorTag) {
-        fn set(field: &mut Option<String>, given: &Option<String>) {
-            if let Some(value) = given {
-                *field = Some(value.clone()).filter(|v| !v.is_empty());
-            }
-        }
-        set(&mut self.email, &tag.email);
-        set(&mut self.first_name, &tag.first_name);
-        set(&mut self.last_name, &tag.last_name);
-        set(&mut self.assigned_user, &tag.assigned_user);
-        set(&mut self.external_user_id, &tag.external_user_id);
-        if let Some(labels) = &tag.labels {
-            self.labels.clone_from(labels);
-        }
+        tag_field(&mut self.email, &tag.email);
+        tag_field(&mut self.first_name, &tag.first_name);
+        tag_field(&mut self.last_name, &tag.last_name);
+        tag_field(&mut self.assigned_user, &tag.assigned_user);
+        tag_field(&mut self.external_user_id, &tag.external_user_id);
+        tag_labels(&mut self.labels, &tag.labels);
         self.name = full_name(self.first_name.as_deref(), self.last_name.as_deref());
     }
 }
@@ -416,7 +409,7 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     let (rows, _) = inbox.conversations.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     CONVERSATIONS.upsert(tx, &rows).await?;
-    MESSAGES.insert(tx, &inbox.messages).await?;
+    MESSAGES.encode(&inbox.messages)?.write(&mut *tx).await?;
     if !inbox.renamed.is_empty() {
         rename_visitor(tx, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
     }

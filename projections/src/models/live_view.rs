@@ -22,7 +22,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::inbox::{full_name, variant};
-use super::{Folded, decode, preview, stream_id};
+use super::{Folded, decode, preview, stream_id, tag_field, tag_labels};
 use crate::table::{CopyRows, Table};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
@@ -175,6 +175,17 @@ struct VisitorRow {
     external_user_id: Option<String>,
 }
 
+impl LiveSessionRow {
+    /// Shows `visitor`'s identity on the row (what [`retag_sessions`] does
+    /// in SQL).
+    fn show(&mut self, visitor: &VisitorRow) {
+        self.visitor_email.clone_from(&visitor.email);
+        self.visitor_name = full_name(visitor.first_name.as_deref(), visitor.last_name.as_deref());
+        self.labels.clone_from(&visitor.labels);
+        self.external_user_id.clone_from(&visitor.external_user_id);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ConversationRow {
     conversation_id: Uuid,
@@ -314,18 +325,11 @@ impl LiveView {
                     labels: Vec::new(),
                     external_user_id: None,
                 });
-                let set = |field: &mut Option<String>, given: &Option<String>| {
-                    if let Some(value) = given {
-                        *field = Some(value.clone()).filter(|v| !v.is_empty());
-                    }
-                };
-                set(&mut row.email, &t.tag.email);
-                set(&mut row.first_name, &t.tag.first_name);
-                set(&mut row.last_name, &t.tag.last_name);
-                set(&mut row.external_user_id, &t.tag.external_user_id);
-                if let Some(labels) = &t.tag.labels {
-                    row.labels.clone_from(labels);
-                }
+                tag_field(&mut row.email, &t.tag.email);
+                tag_field(&mut row.first_name, &t.tag.first_name);
+                tag_field(&mut row.last_name, &t.tag.last_name);
+                tag_field(&mut row.external_user_id, &t.tag.external_user_id);
+                tag_labels(&mut row.labels, &t.tag.labels);
                 self.visitors.put(id, row);
                 self.tagged.insert(id);
             }
@@ -466,10 +470,7 @@ impl Replay for LiveViewReplay {
             .collect();
         for row in sessions.values_mut() {
             if let Some(v) = visitors.get(row.visitor_id) {
-                row.visitor_email.clone_from(&v.email);
-                row.visitor_name = full_name(v.first_name.as_deref(), v.last_name.as_deref());
-                row.labels.clone_from(&v.labels);
-                row.external_user_id.clone_from(&v.external_user_id);
+                row.show(v);
             }
         }
         Ok(vec![
@@ -510,41 +511,41 @@ fn fold_session(
 ) -> Result<(), ProjectionError> {
     let position = event.position as i64;
     if let SessionEvent::Started(s) = &e {
-        let visitor = visitors.get(s.visitor_id.0);
-        sessions.put(
-            id,
-            LiveSessionRow {
-                session_id: id,
-                site_id: s.site_id.0,
-                visitor_id: s.visitor_id.0,
-                code: s.code.to_string(),
-                code_shared: false,
-                status: "active".into(),
-                current_path: s.entry_path.clone(),
-                current_title: None,
-                referrer: s.referrer.clone(),
-                browser: s.client.browser.clone(),
-                device: variant(&s.client.device),
-                os: s.client.os.clone(),
-                country: s.client.country.clone(),
-                visitor_email: visitor.and_then(|v| v.email.clone()),
-                visitor_name: visitor.and_then(|v| full_name(v.first_name.as_deref(), v.last_name.as_deref())),
-                labels: visitor.map(|v| v.labels.clone()).unwrap_or_default(),
-                external_user_id: visitor.and_then(|v| v.external_user_id.clone()),
-                tabs: 1,
-                page_views: 1,
-                connected_agent: None,
-                co_browsing_agent: None,
-                conversation_id: None,
-                message_count: 0,
-                last_message_preview: None,
-                last_message_at: None,
-                started_at: s.at,
-                last_activity_at: s.at,
-                expires_at: s.expires_at,
-                position,
-            },
-        );
+        let mut row = LiveSessionRow {
+            session_id: id,
+            site_id: s.site_id.0,
+            visitor_id: s.visitor_id.0,
+            code: s.code.to_string(),
+            code_shared: false,
+            status: "active".into(),
+            current_path: s.entry_path.clone(),
+            current_title: None,
+            referrer: s.referrer.clone(),
+            browser: s.client.browser.clone(),
+            device: variant(&s.client.device),
+            os: s.client.os.clone(),
+            country: s.client.country.clone(),
+            visitor_email: None,
+            visitor_name: None,
+            labels: Vec::new(),
+            external_user_id: None,
+            tabs: 1,
+            page_views: 1,
+            connected_agent: None,
+            co_browsing_agent: None,
+            conversation_id: None,
+            message_count: 0,
+            last_message_preview: None,
+            last_message_at: None,
+            started_at: s.at,
+            last_activity_at: s.at,
+            expires_at: s.expires_at,
+            position,
+        };
+        if let Some(visitor) = visitors.get(s.visitor_id.0) {
+            row.show(visitor);
+        }
+        sessions.put(id, row);
         return Ok(());
     }
     if let SessionEvent::Ended(_) = e {

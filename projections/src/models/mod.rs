@@ -53,6 +53,21 @@ pub(crate) fn decode<E: EventCodec>(event: &RecordedEvent) -> Result<E, Projecti
     })
 }
 
+/// A field a visitor tag sets: untouched when the tag leaves it out,
+/// cleared by an empty string.
+pub(crate) fn tag_field(field: &mut Option<String>, given: &Option<String>) {
+    if let Some(value) = given {
+        *field = Some(value.clone()).filter(|v| !v.is_empty());
+    }
+}
+
+/// Labels a visitor tag sets: replaced when given.
+pub(crate) fn tag_labels(labels: &mut Vec<String>, given: &Option<Vec<String>>) {
+    if let Some(given) = given {
+        labels.clone_from(given);
+    }
+}
+
 /// The aggregate id of an event's stream (`conversation-{id}`).
 pub(crate) fn stream_id(event: &RecordedEvent) -> Result<Uuid, ProjectionError> {
     Uuid::parse_str(event.stream.id()).map_err(|e| ProjectionError::Invalid {

@@ -301,24 +301,29 @@ struct AuditRow<'a> {
     details: &'a serde_json::value::RawValue,
 }
 
+/// One audit row per event, encoded for `COPY` (live batches and replays
+/// alike).
+fn audit_rows<'e>(events: impl Iterator<Item = &'e RecordedEvent>) -> Result<CopyRows, ProjectionError> {
+    let rows: Vec<AuditRow<'_>> = events
+        .map(|event| AuditRow {
+            position: event.position as i64,
+            site_id: event.metadata.site_id,
+            stream_id: event.stream.as_str(),
+            event_type: &event.event_type,
+            actor: event.metadata.actor.as_ref().map(ToString::to_string),
+            recorded_at: event.recorded_at,
+            details: &event.payload,
+        })
+        .collect();
+    AUDIT_LOG.encode(&rows)
+}
+
 /// Audit rows never change: a replay writes each page as it comes.
 struct AuditLogReplay;
 
 impl Replay for AuditLogReplay {
     fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
-        let rows: Vec<AuditRow<'_>> = events
-            .iter()
-            .map(|event| AuditRow {
-                position: event.position as i64,
-                site_id: event.metadata.site_id,
-                stream_id: event.stream.as_str(),
-                event_type: &event.event_type,
-                actor: event.metadata.actor.as_ref().map(ToString::to_string),
-                recorded_at: event.recorded_at,
-                details: &event.payload,
-            })
-            .collect();
-        Ok(vec![AUDIT_LOG.encode(&rows)?])
+        Ok(vec![audit_rows(events.iter().copied())?])
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
@@ -385,40 +390,8 @@ impl Projector for AuditLogProjector {
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
-            let mut position = Vec::with_capacity(events.len());
-            let mut site = Vec::with_capacity(events.len());
-            let mut stream = Vec::with_capacity(events.len());
-            let mut event_type = Vec::with_capacity(events.len());
-            let mut actor = Vec::with_capacity(events.len());
-            let mut recorded_at = Vec::with_capacity(events.len());
-            let mut details = Vec::with_capacity(events.len());
-            for event in events {
-                position.push(event.position as i64);
-                site.push(event.metadata.site_id);
-                stream.push(event.stream.as_str());
-                event_type.push(event.event_type.as_str());
-                actor.push(event.metadata.actor.as_ref().map(ToString::to_string));
-                recorded_at.push(event.recorded_at);
-                details.push(event.payload.get());
-                if let Some(s) = event.metadata.site_id {
-                    changes.sites.insert(s);
-                }
-            }
-            sqlx::query(
-                "INSERT INTO audit_log (position, site_id, stream_id, event_type, actor, recorded_at, details) \
-                 SELECT p, s, st, t, a, r, d::jsonb \
-                   FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], \
-                               $7::text[]) AS x(p, s, st, t, a, r, d)",
-            )
-            .bind(position)
-            .bind(site)
-            .bind(stream)
-            .bind(event_type)
-            .bind(actor)
-            .bind(recorded_at)
-            .bind(details)
-            .execute(&mut *tx)
-            .await?;
+            changes.sites.extend(events.iter().filter_map(|e| e.metadata.site_id));
+            audit_rows(events.iter())?.write(tx).await?;
             Ok(())
         })
     }
