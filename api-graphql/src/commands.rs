@@ -46,7 +46,7 @@ impl ReadModel {
             Self::LiveView => "live_view",
             Self::Agents => "agents",
             Self::TextBlocks => "text_blocks",
-            Self::Directory => crate::directory::DIRECTORY,
+            Self::Directory => livedesk_projections::models::directory::DIRECTORY,
             Self::AuditLog => "audit_log",
         }
     }

@@ -82,25 +82,20 @@ impl Feed {
 }
 
 async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, events: broadcast::Sender<FeedEvent>) {
-    let mut inbox_position = reads::checkpoint(&pool, "inbox").await.unwrap_or(0);
     loop {
         let changed = match changes.recv().await {
             Ok(changed) => changed,
             Err(RecvError::Lagged(missed)) => {
                 tracing::warn!(missed, "change feed lagged; subscribers re-read");
-                inbox_position = reads::checkpoint(&pool, "inbox").await.unwrap_or(inbox_position);
                 let _ = events.send(FeedEvent::Lagged);
                 continue;
             }
             Err(RecvError::Closed) => return,
         };
         let event = match changed.projector {
-            "inbox" => {
-                let after = std::mem::replace(&mut inbox_position, changed.position);
-                conversations(&pool, &changed, after)
-                    .await
-                    .map(|b| b.map(FeedEvent::Conversations))
-            }
+            "inbox" => conversations(&pool, &changed)
+                .await
+                .map(|b| b.map(FeedEvent::Conversations)),
             "live_view" => sessions(&pool, &changed).await.map(|b| b.map(FeedEvent::Sessions)),
             _ => Ok(None),
         };
@@ -115,16 +110,12 @@ async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, event
     }
 }
 
-async fn conversations(
-    pool: &PgPool,
-    changed: &Changed,
-    after: u64,
-) -> Result<Option<Arc<ConversationBatch>>, sqlx::Error> {
+async fn conversations(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<ConversationBatch>>, sqlx::Error> {
     if changed.conversations.is_empty() {
         return Ok(None);
     }
     let rows = reads::conversations_by_id(pool, &changed.conversations).await?;
-    let messages = reads::messages_between(pool, &changed.conversations, after, changed.position).await?;
+    let messages = reads::messages_between(pool, &changed.conversations, changed.after, changed.position).await?;
     Ok(Some(Arc::new(ConversationBatch {
         position: changed.position,
         rows,
@@ -144,13 +135,7 @@ async fn sessions(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<Session
         .copied()
         .filter(|id| !found.contains(id))
         .collect();
-    let counts: Vec<(uuid::Uuid, i64)> =
-        sqlx::query_as("SELECT site_id, count(*) FROM live_sessions WHERE site_id = ANY($1) GROUP BY site_id")
-            .bind(&changed.sites)
-            .fetch_all(pool)
-            .await?;
-    let mut online: BTreeMap<Uuid, i64> = changed.sites.iter().map(|s| (*s, 0)).collect();
-    online.extend(counts);
+    let online = reads::online_counts(pool, &changed.sites).await?;
     Ok(Some(Arc::new(SessionBatch {
         position: changed.position,
         rows,

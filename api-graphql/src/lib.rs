@@ -7,7 +7,9 @@
 //! - [`schema`]: queries over the read models, mutations through the
 //!   command service with read-your-writes, subscriptions fed by
 //!   [`feed`]; the SDL is kept in `api-graphql/schema.graphql`.
-//! - [`directory`]: the `directory` projector (sites, teams, tokens).
+//! - Reads of the read models are `livedesk_projections::read` (`reads`
+//!   here); the `directory` projector (sites, teams, tokens) is one of
+//!   `livedesk_projections::models`.
 //! - [`error`]: the one mapping of failures to `extensions.code`.
 //!
 //! The decisions a client needs are in `docs/api.md`.
@@ -15,10 +17,8 @@
 pub mod auth;
 mod commands;
 mod csv;
-pub mod directory;
 pub mod error;
 pub mod feed;
-mod reads;
 pub mod schema;
 pub mod tokens;
 pub mod transport;
@@ -33,7 +33,7 @@ use livedesk_projections::ProjectionRuntime;
 use sqlx::PgPool;
 
 pub use commands::Commands;
-pub use directory::DirectoryProjector;
+use livedesk_projections::read as reads;
 pub use schema::ApiSchema;
 
 /// Limits of the WebSocket transport.

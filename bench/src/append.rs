@@ -25,10 +25,14 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
          one autocommitted `INSERT` into `raw_events (LIKE events INCLUDING ALL)`.",
         sample[0].payload.get().len()
     );
-    let store = PgEventStore::new(pool.clone(), PgStoreConfig::default());
+    let config = PgStoreConfig::default();
+    let store = PgEventStore::new(pool.clone(), config);
 
     let mut single = Table::new(
-        "append: 1 event per append, store (lanes 2) vs raw INSERT",
+        format!(
+            "append: 1 event per append, store (lanes {}) vs raw INSERT",
+            config.lanes
+        ),
         &[
             "writers",
             "raw rows/s",
@@ -44,7 +48,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
         ],
     );
     let mut tens = Table::new(
-        "append: 10 events per append, store (lanes 2)",
+        format!("append: 10 events per append, store (lanes {})", config.lanes),
         &[
             "writers",
             "appends/s",

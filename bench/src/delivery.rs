@@ -34,7 +34,7 @@ pub async fn run(pool: &PgPool, url: &str, scale: Scale) -> anyhow::Result<()> {
     println!(
         "\n## delivery\n\nA subscriber (`subscribe_all(head, Filter::all())` on a second `PgEventStore` with its own \
          pool) receives events appended by {WRITERS} writers at full speed, then by an open-loop pacer at \
-         {PACED_RATE} events/s (one event per append, new streams, `lanes` 2). `append→deliver` runs from the \
+         {PACED_RATE} events/s (one event per append, new streams, the default `lanes`). `append→deliver` runs from the \
          writer's clock just before `append` (so it includes waiting for a group commit); `commit→deliver` from \
          `recorded_at`, the insert's statement time inside the committing transaction, an upper bound of the time \
          from commit to delivery."

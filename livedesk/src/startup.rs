@@ -8,8 +8,7 @@ use livedesk_projections::{ProjectionRuntime, RuntimeConfig};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use livedesk_api::{DirectoryProjector, GraphQl};
-use livedesk_projections::Projector;
+use livedesk_api::GraphQl;
 
 use crate::config::{DatabaseConfig, ServeConfig};
 use crate::database;
@@ -46,7 +45,7 @@ impl Application {
             .with_context(|| format!("binding {}", config.bind))?;
         let projections = Arc::new(ProjectionRuntime::start(
             store.clone(),
-            all_projectors(),
+            livedesk_projections::all_projectors(),
             RuntimeConfig::default(),
         ));
         let graphql = GraphQl::new(store.clone(), projections.clone(), (&config.ws).into());
@@ -113,12 +112,15 @@ pub async fn serve(database: &DatabaseConfig, config: &ServeConfig) -> anyhow::R
 ///
 /// When the name is unknown, the database is unreachable or an event fails.
 pub async fn rebuild_projections(database: &DatabaseConfig, name: Option<&str>) -> anyhow::Result<()> {
-    let projectors: Vec<_> = all_projectors()
+    let projectors: Vec<_> = livedesk_projections::all_projectors()
         .into_iter()
         .filter(|p| name.is_none_or(|n| p.name() == n))
         .collect();
     if projectors.is_empty() {
-        let known: Vec<_> = all_projectors().iter().map(|p| p.name()).collect();
+        let known: Vec<_> = livedesk_projections::all_projectors()
+            .iter()
+            .map(|p| p.name())
+            .collect();
         anyhow::bail!(
             "no projector is named {:?}; known: {}",
             name.unwrap_or_default(),
@@ -142,14 +144,6 @@ pub async fn rebuild_projections(database: &DatabaseConfig, name: Option<&str>) 
         );
     }
     Ok(())
-}
-
-/// Every projector this binary runs: the read models of
-/// `livedesk-projections` and the API's `directory`.
-pub fn all_projectors() -> Vec<Arc<dyn Projector>> {
-    let mut projectors = livedesk_projections::all_projectors();
-    projectors.push(Arc::new(DirectoryProjector));
-    projectors
 }
 
 async fn shutdown_signal() {

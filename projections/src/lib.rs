@@ -18,6 +18,7 @@
 mod error;
 pub mod models;
 mod projector;
+pub mod read;
 mod rebuild;
 mod runtime;
 mod table;

@@ -22,9 +22,6 @@ use uuid::Uuid;
 
 use crate::helpers::TestApp;
 
-/// Every projector a fixture's rows must reach.
-const PROJECTORS: [&str; 4] = ["inbox", "agents", "directory", "live_view"];
-
 fn context(site: Uuid) -> CommandContext {
     CommandContext {
         metadata: Metadata {
@@ -53,7 +50,6 @@ pub struct Person {
 impl Fixture {
     /// A new site, once every projector of the server has started.
     pub async fn new(app: &TestApp) -> Self {
-        projectors_started(app).await;
         let site = Uuid::now_v7();
         let sites: CommandService<PgEventStore, Site> = CommandService::new(app.store.clone(), 4);
         let command = SiteCommand::Create {
@@ -76,12 +72,10 @@ impl Fixture {
     /// Waits until every read model shows everything appended so far.
     pub async fn settle(&self) {
         let head = self.store.head().await.expect("head");
-        for projector in PROJECTORS {
-            self.projections
-                .wait_for(projector, head, Duration::from_secs(10))
-                .await
-                .expect("projector caught up");
-        }
+        self.projections
+            .wait_for_all(head, Duration::from_secs(10))
+            .await
+            .expect("projectors caught up");
     }
 
     /// An activated agent with `role` here, and a token of that role
@@ -224,24 +218,6 @@ impl Fixture {
             .await
             .expect("conversation command");
     }
-}
-
-/// Waits until every projector has its checkpoint row: before that,
-/// `wait_for` on a projector that reads none of the events waited for
-/// cannot tell it has nothing to do, and times out.
-async fn projectors_started(app: &TestApp) {
-    let expected = app.projections.status().len() as i64;
-    for _ in 0..1000 {
-        let started: i64 = sqlx::query_scalar("SELECT count(*) FROM projector_checkpoints")
-            .fetch_one(app.store.pool())
-            .await
-            .expect("count checkpoints");
-        if started >= expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("projectors did not start within 10 s");
 }
 
 /// The number of events in the store.

@@ -128,12 +128,7 @@ async fn run(options: sqlx::postgres::PgConnectOptions, messages: usize) -> anyh
         conversations.push((id, visitor));
     }
     let head = store.head().await?;
-    for projector in ["inbox", "agents", "directory"] {
-        projections
-            .wait_for(projector, head, Duration::from_secs(30))
-            .await
-            .map_err(|e| anyhow::anyhow!("{projector}: {e}"))?;
-    }
+    projections.wait_for_all(head, Duration::from_secs(30)).await?;
 
     let sent: Sent = Arc::new(Mutex::new(HashMap::new()));
     let latencies = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));

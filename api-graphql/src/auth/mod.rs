@@ -10,6 +10,7 @@ use uuid::Uuid;
 pub use token::{NewToken, TOKEN_PREFIX, bearer, hash};
 
 use crate::error::{ApiError, ApiResult};
+use crate::reads;
 
 /// What a request may do, decided by the token's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,31 +168,21 @@ pub async fn authenticate(pool: &PgPool, token: Option<&str>) -> ApiResult<Princ
             "missing API token: send `Authorization: Bearer <token>`".into(),
         ));
     };
-    type Row = (
-        Uuid,
-        String,
-        Uuid,
-        String,
-        Option<Uuid>,
-        bool,
-        Option<String>,
-        Option<String>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT t.token_id, t.name, t.site_id, t.role, t.agent_id, t.revoked_at IS NOT NULL, \
-                a.display_name, a.roles ->> t.site_id::text \
-           FROM api_tokens t LEFT JOIN agents a ON a.agent_id = t.agent_id \
-          WHERE t.token_hash = $1",
-    )
-    .bind(hash(token))
-    .fetch_optional(pool)
-    .await?;
     let invalid = || ApiError::Unauthenticated("invalid or revoked API token".into());
-    let (token_id, token_name, site_id, role, agent_id, revoked, display_name, agent_site_role) =
-        row.ok_or_else(invalid)?;
-    if revoked {
+    let login = reads::token_login(pool, &hash(token)).await?.ok_or_else(invalid)?;
+    if login.revoked {
         return Err(invalid());
     }
+    let reads::TokenLogin {
+        token_id,
+        name: token_name,
+        site_id,
+        role,
+        agent_id,
+        display_name,
+        agent_site_role,
+        ..
+    } = login;
     let role = parse_role(&role).ok_or_else(|| ApiError::internal(format!("token {token_id} has role {role:?}")))?;
     let agent = match agent_id {
         None => None,

@@ -129,7 +129,7 @@ impl LiveQuery {
         let filter = filter.unwrap_or_default().read()?;
         let page = Page::new(first, after, 50)?;
         let pool = &api(ctx).pool;
-        let rows = reads::live_sessions(pool, site, &filter, &page).await?;
+        let rows = reads::live_sessions(pool, site, &filter, &page.keyset()).await?;
         let online_count = reads::online_count(pool, site).await?;
         Ok(page.connect(
             rows,
@@ -183,7 +183,7 @@ impl InboxQuery {
         }
         .read(ctx)?;
         let page = Page::new(first, after, 25)?;
-        let rows = reads::conversations(&api(ctx).pool, site, &filter, order_by, &page).await?;
+        let rows = reads::conversations(&api(ctx).pool, site, &filter, order_by.into(), &page.keyset()).await?;
         Ok(page.connect(
             rows,
             async_graphql::connection::EmptyFields,

@@ -21,7 +21,7 @@ use super::{api, principal};
 use crate::auth::Permission;
 use crate::error::{ApiError, ApiResult};
 use crate::feed::FeedEvent;
-use crate::reads::{self, InboxFilter, LiveFilter};
+use crate::reads::{self, InboxFilter, InboxOrder, LiveFilter};
 
 /// Sessions and conversations a snapshot holds at most.
 const SNAPSHOT_ROWS: i32 = 100;
@@ -353,7 +353,7 @@ fn newer(known: &mut BTreeMap<Uuid, i64>, id: Uuid, position: i64) -> bool {
 
 async fn live_snapshot(pool: &PgPool, site: Uuid) -> ApiResult<(LiveSessionsUpdate, BTreeMap<Uuid, i64>)> {
     let page = Page::new(Some(SNAPSHOT_ROWS), None, SNAPSHOT_ROWS)?;
-    let rows = reads::live_sessions(pool, site, &LiveFilter::default(), &page).await?;
+    let rows = reads::live_sessions(pool, site, &LiveFilter::default(), &page.keyset()).await?;
     let online_count = reads::online_count(pool, site).await?;
     let known = rows.iter().map(|r| (r.session_id, r.position)).collect();
     let update = LiveSessionsUpdate {
@@ -371,7 +371,7 @@ async fn inbox_snapshot(
     filter: &InboxFilter,
 ) -> ApiResult<(ConversationsUpdate, BTreeMap<Uuid, i64>)> {
     let page = Page::new(Some(SNAPSHOT_ROWS), None, SNAPSHOT_ROWS)?;
-    let rows = reads::conversations(pool, site, filter, super::types::ConversationOrder::Newest, &page).await?;
+    let rows = reads::conversations(pool, site, filter, InboxOrder::Newest, &page.keyset()).await?;
     let known = rows.iter().map(|r| (r.conversation_id, r.position)).collect();
     let update = ConversationsUpdate {
         snapshot: true,

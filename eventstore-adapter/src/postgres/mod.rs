@@ -45,7 +45,7 @@ impl Default for PgStoreConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
-            lanes: 2,
+            lanes: 1,
             max_batch_events: 2000,
             subscription_page: 2000,
         }

@@ -8,6 +8,7 @@
 //! | [`records::TextBlocksProjector`] | `text_blocks` | text block events |
 //! | [`records::SlaQueueProjector`] | `sla_queue` | SLA events |
 //! | [`records::AuditLogProjector`] | `audit_log` | staff, admin and system actions |
+//! | [`directory`] | `sites`, `teams`, `api_tokens` | site events but text blocks |
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,11 +19,13 @@ use uuid::Uuid;
 use crate::{ProjectionError, Projector};
 
 pub mod agents;
+pub mod directory;
 pub mod inbox;
 pub mod live_view;
 pub mod records;
 
 pub use agents::AgentsProjector;
+pub use directory::DirectoryProjector;
 pub use inbox::InboxProjector;
 pub use live_view::LiveViewProjector;
 pub use records::{AuditLogProjector, SlaQueueProjector, TextBlocksProjector};
@@ -36,6 +39,7 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
         Arc::new(TextBlocksProjector),
         Arc::new(SlaQueueProjector),
         Arc::new(AuditLogProjector),
+        Arc::new(DirectoryProjector),
     ]
 }
 

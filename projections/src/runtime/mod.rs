@@ -88,6 +88,9 @@ pub struct ProjectorStatus {
 pub struct Changed {
     /// The projector that committed.
     pub projector: &'static str,
+    /// Its position before the batch: the batch applied the events after
+    /// it, up to `position`.
+    pub after: u64,
     /// Its new position: rows now reflect every event up to it.
     pub position: u64,
     /// Sites whose rows changed.
@@ -286,6 +289,19 @@ impl ProjectionRuntime {
                 }
             }
         }
+    }
+
+    /// [`wait_for`](Self::wait_for) every projector of this runtime, each
+    /// within `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// The first projector's [`WaitError`].
+    pub async fn wait_for_all(&self, position: u64, timeout: Duration) -> Result<(), WaitError> {
+        for slot in &self.inner.slots {
+            self.wait_for(slot.projector.name(), position, timeout).await?;
+        }
+        Ok(())
     }
 
     /// Asks every projector to stop after its current batch and waits

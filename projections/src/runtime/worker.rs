@@ -226,6 +226,7 @@ async fn commit(
     slot.observe(to);
     let _ = rt.changes.send(Arc::new(Changed {
         projector: slot.projector.name(),
+        after: from,
         position: to,
         sites: changes.sites.into_iter().collect(),
         sessions: changes.sessions.into_iter().collect(),
@@ -241,16 +242,17 @@ pub(super) async fn reached(
     projector: &dyn Projector,
     position: u64,
 ) -> Result<bool, sqlx::Error> {
-    let reached: Option<bool> = sqlx::query_scalar(
-        "SELECT c.position >= $2 OR NOT EXISTS ( \
+    // A projector without a checkpoint row yet stands at 0.
+    sqlx::query_scalar(
+        "WITH c AS (SELECT coalesce((SELECT position FROM projector_checkpoints WHERE name = $1), 0) AS position) \
+         SELECT c.position >= $2 OR NOT EXISTS ( \
              SELECT 1 FROM events e \
               WHERE e.position > c.position AND e.position <= $2 AND e.event_type = ANY($3)) \
-           FROM projector_checkpoints c WHERE c.name = $1",
+           FROM c",
     )
     .bind(projector.name())
     .bind(position as i64)
     .bind(projector.event_types())
-    .fetch_optional(store.pool())
-    .await?;
-    Ok(reached.unwrap_or(false))
+    .fetch_one(store.pool())
+    .await
 }

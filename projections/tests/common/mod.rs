@@ -39,15 +39,14 @@ pub async fn rows(pool: &PgPool, table: &str, key: &str) -> Vec<serde_json::Valu
 }
 
 /// Waits until every projector of `runtime` reached `position`.
-pub async fn caught_up(runtime: &livedesk_projections::ProjectionRuntime, names: &[&str], position: u64) {
-    for name in names {
-        runtime
-            .wait_for(name, position, Duration::from_secs(60))
-            .await
-            .unwrap_or_else(|e| panic!("{name} did not catch up: {e}"));
-    }
+pub async fn caught_up(runtime: &livedesk_projections::ProjectionRuntime, position: u64) {
+    runtime
+        .wait_for_all(position, Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("a projector did not catch up: {e}"));
 }
 
+/// Every read model table and its key, for row-by-row comparisons.
 pub const TABLES: &[(&str, &str)] = &[
     ("live_sessions", "session_id"),
     ("live_view_sites", "site_id"),
@@ -61,4 +60,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("text_blocks", "text_block_id"),
     ("sla_queue", "conversation_id, target"),
     ("audit_log", "position"),
+    ("sites", "site_id"),
+    ("teams", "team_id"),
+    ("api_tokens", "token_id"),
 ];

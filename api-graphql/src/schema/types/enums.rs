@@ -6,6 +6,7 @@ use livedesk_domain::agent::{NotificationPreference as DomainPreference, Presenc
 use livedesk_domain::conversation::{
     AttachmentKind as DomainAttachmentKind, ConversationStatus as DomainStatus, SpecialRequestKind as DomainRequestKind,
 };
+use livedesk_projections::read::InboxOrder;
 use serde::{Deserialize, Serialize};
 
 macro_rules! graphql_enum {
@@ -259,6 +260,15 @@ impl From<Role> for livedesk_domain::Role {
 impl From<livedesk_domain::Role> for Role {
     fn from(value: livedesk_domain::Role) -> Self {
         to_domain(value)
+    }
+}
+
+impl From<ConversationOrder> for InboxOrder {
+    fn from(order: ConversationOrder) -> Self {
+        match order {
+            ConversationOrder::Newest => Self::Newest,
+            ConversationOrder::Sla => Self::Sla,
+        }
     }
 }
 

@@ -179,7 +179,7 @@ impl Conversation {
     ) -> ApiResult<Connection<Cursor, Message>> {
         let page = Page::new(first, after, 50)?;
         let notes = include_notes && principal(ctx)?.require(Permission::ReadNotes).is_ok();
-        let rows = reads::messages(&api(ctx).pool, self.0.conversation_id, notes, &page).await?;
+        let rows = reads::messages(&api(ctx).pool, self.0.conversation_id, notes, &page.keyset()).await?;
         Ok(page.connect(
             rows,
             async_graphql::connection::EmptyFields,
@@ -345,7 +345,7 @@ impl Visitor {
         after: Option<String>,
     ) -> ApiResult<Connection<Cursor, Conversation>> {
         let page = Page::new(first, after, 20)?;
-        let rows = reads::visitor_conversations(&api(ctx).pool, self.0.visitor_id, &page).await?;
+        let rows = reads::visitor_conversations(&api(ctx).pool, self.0.visitor_id, &page.keyset()).await?;
         Ok(page.connect(
             rows,
             async_graphql::connection::EmptyFields,

@@ -16,6 +16,7 @@ use async_graphql::connection::{Connection, CursorType, Edge};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use livedesk_projections::read::Keyset;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -115,14 +116,13 @@ impl Page {
         self.first + 1
     }
 
-    /// The cursor's time, for SQL.
-    pub fn after_at(&self) -> Option<DateTime<Utc>> {
-        self.after.as_ref().and_then(|c| c.at)
-    }
-
-    /// The cursor's id, for SQL.
-    pub fn after_id(&self) -> Option<Uuid> {
-        self.after.as_ref().map(|c| c.id)
+    /// The page for the read model's queries.
+    pub fn keyset(&self) -> Keyset {
+        Keyset {
+            limit: self.limit(),
+            after_at: self.after.as_ref().and_then(|c| c.at),
+            after_id: self.after.as_ref().map(|c| c.id),
+        }
     }
 
     /// A connection of `rows` (fetched with [`limit`](Self::limit)).

@@ -1,15 +1,18 @@
-//! The `directory` projector: `sites`, `teams` and `api_tokens`, the read
-//! models the API needs from site streams (token authentication, settings,
-//! custom fields, teams). It runs in the projector runtime beside those of
-//! `livedesk-projections` and is rebuilt the same way.
+//! The `directory` projector: `sites`, `teams` and `api_tokens`, what the
+//! APIs need of site streams (token authentication, settings, custom
+//! fields, teams).
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use livedesk_domain::RecordedEvent;
-use livedesk_domain::site::{SiteEvent, SiteSettings};
-use livedesk_projections::{Changes, ProjectionError, Projector};
+use livedesk_domain::site::{CustomFieldDefinition, SiteEvent, SiteSettings};
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
+
+use super::{decode, stream_id};
+use crate::{Changes, ProjectionError, Projector};
 
 /// The projector's name (checkpoint key, `wait_for`).
 pub const DIRECTORY: &str = "directory";
@@ -18,17 +21,74 @@ pub const DIRECTORY: &str = "directory";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DirectoryProjector;
 
+/// A row of `sites`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteRow {
+    /// The site.
+    pub site_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Origins the widget may run on.
+    pub allowed_origins: Vec<String>,
+    /// Settings.
+    pub settings: SiteSettings,
+    /// "Additional information" fields.
+    pub custom_fields: Vec<CustomFieldDefinition>,
+}
+
+/// A row of `teams`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamRow {
+    /// The team.
+    pub team_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Member agent ids.
+    pub members: Vec<Uuid>,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `api_tokens` (the hash left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    /// The token.
+    pub token_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// What it is for.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// The agent it acts as.
+    pub agent_id: Option<Uuid>,
+    /// When issued.
+    pub issued_at: DateTime<Utc>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 impl Projector for DirectoryProjector {
     fn name(&self) -> &'static str {
         DIRECTORY
     }
 
     fn event_types(&self) -> Vec<String> {
-        SiteEvent::EVENT_TYPES
-            .iter()
-            .filter(|(name, _)| !name.starts_with("TextBlock"))
-            .map(|(name, _)| (*name).to_owned())
-            .collect()
+        [
+            "SiteCreated",
+            "SiteProfileChanged",
+            "SiteSettingsChanged",
+            "CustomFieldsDefined",
+            "TeamCreated",
+            "AgentJoinedTeam",
+            "AgentLeftTeam",
+            "ApiTokenIssued",
+            "ApiTokenRevoked",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -43,15 +103,8 @@ impl Projector for DirectoryProjector {
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
             for event in events {
-                let site = Uuid::parse_str(event.stream.id()).map_err(|e| ProjectionError::Invalid {
-                    position: event.position,
-                    reason: format!("stream {} has no UUID id: {e}", event.stream),
-                })?;
-                let decoded: SiteEvent = event.decode().map_err(|source| ProjectionError::Decode {
-                    position: event.position,
-                    source,
-                })?;
-                apply_one(tx, site, event.position as i64, decoded).await?;
+                let site = stream_id(event)?;
+                apply_one(tx, site, event.position as i64, decode(event)?).await?;
                 changes.sites.insert(site);
             }
             Ok(())
@@ -60,9 +113,6 @@ impl Projector for DirectoryProjector {
 }
 
 async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: SiteEvent) -> Result<(), sqlx::Error> {
-    let site_update = |column: &'static str| {
-        format!("UPDATE sites SET {column} = $2, updated_at = $3, position = $4 WHERE site_id = $1")
-    };
     match event {
         SiteEvent::Created(e) => {
             sqlx::query(
@@ -91,7 +141,7 @@ async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: Site
             .await?;
         }
         SiteEvent::SettingsChanged(e) => {
-            sqlx::query(sqlx::AssertSqlSafe(site_update("settings")))
+            sqlx::query("UPDATE sites SET settings = $2, updated_at = $3, position = $4 WHERE site_id = $1")
                 .bind(site)
                 .bind(Json(&e.settings))
                 .bind(e.at)
@@ -100,7 +150,7 @@ async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: Site
                 .await?;
         }
         SiteEvent::CustomFieldsDefined(e) => {
-            sqlx::query(sqlx::AssertSqlSafe(site_update("custom_fields")))
+            sqlx::query("UPDATE sites SET custom_fields = $2, updated_at = $3, position = $4 WHERE site_id = $1")
                 .bind(site)
                 .bind(Json(&e.fields))
                 .bind(e.at)

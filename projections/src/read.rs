@@ -1,68 +1,65 @@
-//! Reads of the read models. Rows travel as `to_jsonb(row)` into the row
-//! structs the projectors publish, so a column added there is read here
-//! without a second list of columns.
+//! Queries of the read models, for the APIs: the SQL beside the tables it
+//! reads. Rows travel as `to_jsonb(row)` into the row structs the
+//! projectors write, so a column added there is read here without a second
+//! list of columns. Lists page by keyset and order exactly as their indexes
+//! do (see the migrations).
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use livedesk_domain::site::{CustomFieldDefinition, SiteSettings};
-use livedesk_projections::models::agents::AgentRow;
-use livedesk_projections::models::inbox::{ConversationRow, MessageRow, VisitorRow};
-use livedesk_projections::models::live_view::LiveSessionRow;
-use livedesk_projections::models::records::TextBlockRow;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::schema::types::{ConversationOrder, Page};
+pub use crate::models::agents::AgentRow;
+pub use crate::models::directory::{SiteRow, TeamRow, TokenRow};
+pub use crate::models::inbox::{ConversationRow, MessageRow, VisitorRow};
+pub use crate::models::live_view::LiveSessionRow;
+pub use crate::models::records::TextBlockRow;
 
-/// A row of `sites`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SiteRow {
-    /// The site.
-    pub site_id: Uuid,
-    /// Its name.
-    pub name: String,
-    /// Origins the widget may run on.
-    pub allowed_origins: Vec<String>,
-    /// Settings.
-    pub settings: SiteSettings,
-    /// "Additional information" fields.
-    pub custom_fields: Vec<CustomFieldDefinition>,
+/// One page of a list: at most `limit` rows after the row `after_id`
+/// (whose sort time is `after_at`, for lists ordered by time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyset {
+    /// Rows to return (a caller asks for one more than it shows, to know
+    /// whether a next page exists).
+    pub limit: i64,
+    /// The sort time of the last row of the previous page.
+    pub after_at: Option<DateTime<Utc>>,
+    /// The id of the last row of the previous page.
+    pub after_id: Option<Uuid>,
 }
 
-/// A row of `teams`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TeamRow {
-    /// The team.
-    pub team_id: Uuid,
-    /// Its site.
-    pub site_id: Uuid,
-    /// Its name.
-    pub name: String,
-    /// Member agent ids.
-    pub members: Vec<Uuid>,
-    /// When created.
-    pub created_at: DateTime<Utc>,
+/// The order of an inbox list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxOrder {
+    /// Most recently updated first.
+    Newest,
+    /// Nearest SLA due time first; conversations without one last.
+    Sla,
 }
 
-/// A row of `api_tokens` (the hash left out).
-#[derive(Debug, Clone, Deserialize)]
-pub struct TokenRow {
+/// A token by the hash of its secret, with what authenticating it needs of
+/// its agent.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenLogin {
     /// The token.
     pub token_id: Uuid,
+    /// Its name.
+    pub name: String,
     /// Its site.
     pub site_id: Uuid,
-    /// What it is for.
-    pub name: String,
-    /// Its role.
+    /// Its role (snake_case).
     pub role: String,
     /// The agent it acts as.
     pub agent_id: Option<Uuid>,
-    /// When issued.
-    pub issued_at: DateTime<Utc>,
-    /// When revoked.
-    pub revoked_at: Option<DateTime<Utc>>,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// The agent's display name, if the agent exists.
+    pub display_name: Option<String>,
+    /// The agent's current role on the token's site, if any.
+    pub agent_site_role: Option<String>,
 }
 
 /// Which conversations an inbox list shows.
@@ -262,14 +259,36 @@ pub async fn session_by_code(pool: &PgPool, site: Uuid, code: &str) -> Result<Op
 
 /// Sessions live on `site` now (kept by the `live_view` projector).
 pub async fn online_count(pool: &PgPool, site: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT coalesce((SELECT online::bigint FROM live_view_sites WHERE site_id = $1), 0)")
-        .bind(site)
-        .fetch_one(pool)
-        .await
+    Ok(online_counts(pool, &[site]).await?.get(&site).copied().unwrap_or(0))
+}
+
+/// Sessions live on each of `sites` now (0 for a site without any).
+pub async fn online_counts(pool: &PgPool, sites: &[Uuid]) -> Result<BTreeMap<Uuid, i64>, sqlx::Error> {
+    let counted: Vec<(Uuid, i64)> =
+        sqlx::query_as("SELECT site_id, online::bigint FROM live_view_sites WHERE site_id = ANY($1)")
+            .bind(sites)
+            .fetch_all(pool)
+            .await?;
+    let mut online: BTreeMap<Uuid, i64> = sites.iter().map(|s| (*s, 0)).collect();
+    online.extend(counted);
+    Ok(online)
+}
+
+/// The token whose secret hashes to `hash`.
+pub async fn token_login(pool: &PgPool, hash: &str) -> Result<Option<TokenLogin>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.token_id, t.name, t.site_id, t.role, t.agent_id, t.revoked_at IS NOT NULL AS revoked, \
+                a.display_name, a.roles ->> t.site_id::text AS agent_site_role \
+           FROM api_tokens t LEFT JOIN agents a ON a.agent_id = t.agent_id \
+          WHERE t.token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(pool)
+    .await
 }
 
 /// A page of the Live View, newest sessions first.
-pub async fn live_sessions(pool: &PgPool, site: Uuid, filter: &LiveFilter, page: &Page) -> Rows<LiveSessionRow> {
+pub async fn live_sessions(pool: &PgPool, site: Uuid, filter: &LiveFilter, page: &Keyset) -> Rows<LiveSessionRow> {
     let contains = |s: &Option<String>| s.as_deref().map(|s| like(&s.to_lowercase()));
     let rows = sqlx::query_scalar(
         "SELECT to_jsonb(s) FROM live_sessions s WHERE site_id = $1 \
@@ -291,9 +310,9 @@ pub async fn live_sessions(pool: &PgPool, site: Uuid, filter: &LiveFilter, page:
     .bind(contains(&filter.os))
     .bind(filter.country.as_deref())
     .bind(filter.tag.as_deref())
-    .bind(page.after_at())
-    .bind(page.after_id())
-    .bind(page.limit())
+    .bind(page.after_at)
+    .bind(page.after_id)
+    .bind(page.limit)
     .fetch_all(pool)
     .await?;
     Ok(unwrap_rows(rows))
@@ -323,8 +342,8 @@ pub async fn conversations(
     pool: &PgPool,
     site: Uuid,
     filter: &InboxFilter,
-    order: ConversationOrder,
-    page: &Page,
+    order: InboxOrder,
+    page: &Keyset,
 ) -> Rows<ConversationRow> {
     const FILTER: &str = "SELECT to_jsonb(c) FROM conversations c WHERE site_id = $1 \
         AND ($2::text IS NULL OR status = $2) \
@@ -332,11 +351,11 @@ pub async fn conversations(
         AND ($4::text IS NULL OR provider = $4) \
         AND ($5::text IS NULL OR search LIKE $5) ";
     let sql = match order {
-        ConversationOrder::Newest => format!(
+        InboxOrder::Newest => format!(
             "{FILTER} AND ($6::timestamptz IS NULL OR (updated_at, conversation_id) < ($6, $7)) \
              ORDER BY updated_at DESC, conversation_id DESC LIMIT $8"
         ),
-        ConversationOrder::Sla => format!(
+        InboxOrder::Sla => format!(
             "{FILTER} AND ($7::uuid IS NULL \
                  OR ($6::timestamptz IS NOT NULL AND (sla_due_at > $6 OR (sla_due_at = $6 AND conversation_id > $7) \
                      OR sla_due_at IS NULL)) \
@@ -350,33 +369,25 @@ pub async fn conversations(
         .bind(filter.assigned_to)
         .bind(filter.provider.as_deref())
         .bind(filter.search.as_deref().map(like))
-        .bind(page.after_at())
-        .bind(page.after_id())
-        .bind(page.limit())
+        .bind(page.after_at)
+        .bind(page.after_id)
+        .bind(page.limit)
         .fetch_all(pool)
         .await?;
     Ok(unwrap_rows(rows))
 }
 
 /// A page of a transcript, oldest first; notes only if `notes`.
-pub async fn messages(pool: &PgPool, conversation: Uuid, notes: bool, page: &Page) -> Rows<MessageRow> {
-    let after: Option<i64> = match page.after_id() {
-        Some(id) => {
-            sqlx::query_scalar("SELECT position FROM messages WHERE message_id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        }
-        None => None,
-    };
+pub async fn messages(pool: &PgPool, conversation: Uuid, notes: bool, page: &Keyset) -> Rows<MessageRow> {
     let rows = sqlx::query_scalar(
         "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 AND ($2 OR NOT internal) \
-            AND position > $3 ORDER BY position LIMIT $4",
+            AND position > coalesce((SELECT position FROM messages WHERE message_id = $3 AND conversation_id = $1), 0) \
+          ORDER BY position LIMIT $4",
     )
     .bind(conversation)
     .bind(notes)
-    .bind(after.unwrap_or(0))
-    .bind(page.limit())
+    .bind(page.after_id)
+    .bind(page.limit)
     .fetch_all(pool)
     .await?;
     Ok(unwrap_rows(rows))
@@ -416,28 +427,19 @@ pub async fn visitor(pool: &PgPool, id: Uuid) -> Result<Option<VisitorRow>, sqlx
 }
 
 /// A page of a visitor's conversations, newest first.
-pub async fn visitor_conversations(pool: &PgPool, visitor: Uuid, page: &Page) -> Rows<ConversationRow> {
+pub async fn visitor_conversations(pool: &PgPool, visitor: Uuid, page: &Keyset) -> Rows<ConversationRow> {
     let rows = sqlx::query_scalar(
         "SELECT to_jsonb(c) FROM conversations c WHERE visitor_id = $1 \
             AND ($2::timestamptz IS NULL OR (created_at, conversation_id) < ($2, $3)) \
           ORDER BY created_at DESC, conversation_id DESC LIMIT $4",
     )
     .bind(visitor)
-    .bind(page.after_at())
-    .bind(page.after_id())
-    .bind(page.limit())
+    .bind(page.after_at)
+    .bind(page.after_id)
+    .bind(page.limit)
     .fetch_all(pool)
     .await?;
     Ok(unwrap_rows(rows))
-}
-
-/// The inbox projector's checkpoint.
-pub async fn checkpoint(pool: &PgPool, projector: &str) -> Result<u64, sqlx::Error> {
-    let position: Option<i64> = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE name = $1")
-        .bind(projector)
-        .fetch_optional(pool)
-        .await?;
-    Ok(position.unwrap_or(0).max(0) as u64)
 }
 
 /// A message or note.
