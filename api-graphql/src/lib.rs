@@ -51,17 +51,6 @@ pub struct ApiConfig {
     pub ws_send_buffer: usize,
 }
 
-impl Default for ApiConfig {
-    fn default() -> Self {
-        Self {
-            ws_init_timeout: Duration::from_secs(10),
-            ws_ping_interval: Duration::from_secs(15),
-            ws_max_subscriptions: 100,
-            ws_send_buffer: 256,
-        }
-    }
-}
-
 /// What resolvers and transports share.
 #[derive(Debug)]
 pub struct Api {

@@ -47,6 +47,12 @@ fn rank(role: Role) -> u8 {
     }
 }
 
+/// Whether a token of `role` would give its agent more than their own
+/// `agent_role` on the site.
+pub fn exceeds(role: Role, agent_role: Role) -> bool {
+    rank(role) > rank(agent_role) || agent_role == Role::Analyst && role != Role::Analyst
+}
+
 /// Checks the request: an integrator acts as no agent and has a name short
 /// enough to sign its messages; a token acting as an agent has at most the
 /// agent's own role.
@@ -64,13 +70,9 @@ pub fn validate(request: &TokenRequest) -> ApiResult<()> {
                 "an integrator token's name signs its messages: at most {MAX_INTEGRATOR_NAME_CHARS} characters"
             )))
         }
-        (role, Some((_, agent_role)))
-            if rank(role) > rank(agent_role) || agent_role == Role::Analyst && role != Role::Analyst =>
-        {
-            Err(ApiError::BadInput(format!(
-                "the agent is {agent_role} on this site; a token acting as them cannot be {role}"
-            )))
-        }
+        (role, Some((_, agent_role))) if exceeds(role, agent_role) => Err(ApiError::BadInput(format!(
+            "the agent is {agent_role} on this site; a token acting as them cannot be {role}"
+        ))),
         _ => Ok(()),
     }
 }

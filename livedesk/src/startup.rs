@@ -84,11 +84,9 @@ impl Application {
         let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown_signal())
             .await;
-        // The router and its state are gone, so this is the last handle; if
-        // not, dropping it still asks the projectors to stop.
-        if let Ok(projections) = Arc::try_unwrap(projections) {
-            projections.shutdown().await;
-        }
+        // WebSocket tasks may still hold the runtime: stop it through this
+        // handle rather than waiting to be the last one.
+        projections.shutdown().await;
         served?;
         Ok(())
     }

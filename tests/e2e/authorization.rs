@@ -335,3 +335,45 @@ async fn every_operation_refuses_callers_without_the_right_token_or_role_and_app
         ws.close().await;
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_token_gives_an_agent_no_more_than_their_current_role(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let sue = site.agent("Sue", Supervisor).await;
+    let me = data(&app, &sue.token, "{ me { role } }", json!({})).await;
+    assert_eq!(me["me"]["role"], "SUPERVISOR");
+
+    site.change_role(&sue, Some(Agent)).await;
+    let (_, body) = post(&app, Some(&sue.token), "{ me { role } }", json!({})).await;
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_team_takes_only_agents_of_its_site_and_appends_nothing_otherwise(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let other = Fixture::new(&app).await;
+    let ada = site.agent("Ada", Admin).await;
+    let stranger = other.agent("Stan", Agent).await;
+    let team = data(
+        &app,
+        &ada.token,
+        "mutation($s: ID!) { createTeam(siteId: $s, name: \"Billing\") { id } }",
+        json!({ "s": site.site.to_string() }),
+    )
+    .await;
+    let team = team["createTeam"]["id"].as_str().expect("team id").to_owned();
+    let before = event_count(&app).await;
+    for agent in [stranger.id, Uuid::now_v7()] {
+        let (_, body) = post(
+            &app,
+            Some(&ada.token),
+            "mutation($t: ID!, $a: ID!) { addTeamMember(teamId: $t, agentId: $a) { id } }",
+            json!({ "t": team, "a": agent.to_string() }),
+        )
+        .await;
+        assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    }
+    assert_eq!(event_count(&app).await, before, "nothing appended");
+}

@@ -104,6 +104,22 @@ impl Fixture {
         }
     }
 
+    /// Gives `agent` `role` here (`None`: no role), and waits for the
+    /// read models.
+    pub async fn change_role(&self, agent: &Person, role: Option<Role>) {
+        let agents: CommandService<PgEventStore, Agent> = CommandService::new(self.store.clone(), 4);
+        let command = AgentCommand::ChangeRole {
+            site_id: SiteId(self.site),
+            role,
+            at: Utc::now(),
+        };
+        agents
+            .execute(agent.id, command, &context(self.site))
+            .await
+            .expect("change role");
+        self.settle().await;
+    }
+
     /// A token acting as no agent (an integrator's is named `name`).
     pub async fn token(&self, name: &str, role: Role, agent: Option<(AgentId, Role)>) -> String {
         let sites: CommandService<PgEventStore, Site> = CommandService::new(self.store.clone(), 4);

@@ -20,7 +20,6 @@ async fn two_agents_assigning_to_themselves_at_once_give_one_winner_and_a_confli
         conversations.push(site.open_conversation_unsettled(&format!("help {i}")).await.0);
     }
     site.settle().await;
-    let mut wins = [0, 0];
     for conversation in conversations {
         let variables = json!({ "id": conversation.to_string() });
         let (a, b) = tokio::join!(
@@ -36,7 +35,6 @@ async fn two_agents_assigning_to_themselves_at_once_give_one_winner_and_a_confli
             .collect();
         assert_eq!(winners.len(), 1, "exactly one winner: {answers:?}");
         let winner = winners[0];
-        wins[winner] += 1;
         let (who, (_, body)) = &answers[winner];
         assert_eq!(body["data"]["assignToMe"]["assignee"]["id"], who.id.to_string());
         let (_, (status, lost)) = &answers[1 - winner];
@@ -50,7 +48,6 @@ async fn two_agents_assigning_to_themselves_at_once_give_one_winner_and_a_confli
             who.name
         );
     }
-    assert_eq!(wins[0] + wins[1], 50);
 }
 
 const SEND: &str = "mutation($id: ID!, $body: String!) { sendMessage(conversationId: $id, body: $body) { \

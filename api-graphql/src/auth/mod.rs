@@ -35,15 +35,14 @@ pub enum Permission {
 
 impl Permission {
     fn allows(self, role: Role) -> bool {
-        use Role::{Admin, Agent, Analyst, Integrator, Supervisor};
         match self {
             Self::Read => true,
-            Self::ReadNotes => role != Integrator,
-            Self::HandleConversations | Self::ManageOwnProfile => matches!(role, Admin | Supervisor | Agent),
-            Self::PostAsBot => role == Integrator,
-            Self::ExportTranscripts => matches!(role, Admin | Supervisor | Agent | Analyst),
-            Self::ManageContent => matches!(role, Admin | Supervisor),
-            Self::ManageSite => role == Admin,
+            Self::ReadNotes => role != Role::Integrator,
+            Self::HandleConversations | Self::ManageOwnProfile => role.can_handle_conversations(),
+            Self::PostAsBot => role == Role::Integrator,
+            Self::ExportTranscripts => role != Role::Integrator,
+            Self::ManageContent => role.can_supervise(),
+            Self::ManageSite => role == Role::Admin,
         }
     }
 
@@ -187,11 +186,20 @@ pub async fn authenticate(pool: &PgPool, token: Option<&str>) -> ApiResult<Princ
     let agent = match agent_id {
         None => None,
         Some(id) => {
-            let (Some(display_name), Some(_)) = (display_name, agent_site_role) else {
+            let (Some(display_name), Some(agent_role)) =
+                (display_name, agent_site_role.as_deref().and_then(parse_role))
+            else {
                 return Err(ApiError::Unauthenticated(
                     "the agent of this token no longer has access to its site".into(),
                 ));
             };
+            // An agent whose role was lowered keeps no more through an
+            // older token.
+            if crate::tokens::exceeds(role, agent_role) {
+                return Err(ApiError::Unauthenticated(format!(
+                    "the agent of this token is now {agent_role} on its site; the token is {role}"
+                )));
+            }
             Some(AgentRef::new(AgentId(id), display_name))
         }
     };

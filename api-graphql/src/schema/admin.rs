@@ -225,9 +225,11 @@ impl AdminMutation {
             None => None,
             Some(id) => {
                 let id = parse_id("agentId", &id)?;
-                let row = reads::agent(&api.pool, id).await?;
+                let row = super::agent_on_site(ctx, id, site).await?;
                 let role = row
-                    .and_then(|a| a.roles.get(&site).and_then(|r| parse_role(r)))
+                    .roles
+                    .get(&site)
+                    .and_then(|r| parse_role(r))
                     .ok_or_else(|| ApiError::NotFound("no such agent on this site".into()))?;
                 Some((AgentId(id), role))
             }
@@ -302,6 +304,11 @@ impl TeamMutation {
             .await?
             .ok_or_else(|| ApiError::NotFound("no such team".into()))?;
         principal.require_on(row.site_id, Permission::ManageContent)?;
+        // Joining takes an agent of the site; a member who left the site
+        // can still be taken off the team.
+        if !row.members.contains(&agent) {
+            super::agent_on_site(ctx, agent, row.site_id).await?;
+        }
         let command = command(TeamId(team), AgentId(agent));
         change_site(ctx, principal, row.site_id, command, ReadModel::Directory).await?;
         team_after(ctx, team).await

@@ -268,10 +268,7 @@ impl HandlingMutation {
         let assignee = match (agent_id, team_id) {
             (Some(agent), None) => {
                 let id = parse_id("agentId", &agent)?;
-                let agent = reads::agent(pool, id)
-                    .await?
-                    .filter(|a| a.roles.contains_key(&row.site_id))
-                    .ok_or_else(|| ApiError::NotFound("no such agent on this site".into()))?;
+                let agent = super::agent_on_site(ctx, id, row.site_id).await?;
                 Assignee::Agent {
                     agent: livedesk_domain::AgentRef::new(livedesk_domain::AgentId(id), agent.display_name),
                 }

@@ -71,6 +71,22 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> ApiResult<&'a Principal> {
         .ok_or_else(|| ApiError::Unauthenticated("missing API token".into()))
 }
 
+/// Agent `id`, if they have a role on `site`.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] for an unknown agent or one of another site.
+pub(crate) async fn agent_on_site(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    site: uuid::Uuid,
+) -> ApiResult<livedesk_projections::read::AgentRow> {
+    crate::reads::agent(&api(ctx).pool, id)
+        .await?
+        .filter(|a| a.roles.contains_key(&site))
+        .ok_or_else(|| ApiError::NotFound("no such agent on this site".into()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

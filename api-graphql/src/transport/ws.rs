@@ -139,7 +139,7 @@ struct Connection {
     principal: Option<Principal>,
     init_received: bool,
     running: HashMap<String, AbortHandle>,
-    finished: mpsc::UnboundedSender<String>,
+    finished: mpsc::UnboundedSender<(String, tokio::task::Id)>,
 }
 
 impl Connection {
@@ -182,8 +182,11 @@ impl Connection {
                     }
                     Some(Err(_)) | None => break,
                 },
-                Some(id) = finished_rx.recv() => {
-                    connection.running.remove(&id);
+                Some((id, task)) = finished_rx.recv() => {
+                    // Not a newer subscription that reused the id.
+                    if connection.running.get(&id).is_some_and(|h| h.id() == task) {
+                        connection.running.remove(&id);
+                    }
                 }
                 () = sleep_until(init_deadline), if !connection.init_received => {
                     outbox.close(close::INIT_TIMEOUT, "Connection initialisation timeout");
@@ -303,7 +306,7 @@ impl Connection {
         let task_id = id.clone();
         let task = tokio::spawn(async move {
             relay(&task_id, stream, &outbox).await;
-            let _ = finished.send(task_id);
+            let _ = finished.send((task_id, tokio::task::id()));
         });
         self.running.insert(id, task.abort_handle());
     }

@@ -160,7 +160,7 @@ pub(crate) struct Inner {
 #[derive(Debug)]
 pub struct ProjectionRuntime {
     inner: Arc<Inner>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -201,7 +201,10 @@ impl ProjectionRuntime {
         let tasks = (0..inner.slots.len())
             .map(|index| tokio::spawn(worker::run(inner.clone(), index)))
             .collect();
-        Self { inner, tasks }
+        Self {
+            inner,
+            tasks: std::sync::Mutex::new(tasks),
+        }
     }
 
     /// Every committed batch from now on, as [`Changed`]. A receiver that
@@ -306,20 +309,30 @@ impl ProjectionRuntime {
 
     /// Asks every projector to stop after its current batch and waits
     /// until they have (their leader locks are then released).
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(&self) {
         self.inner.shutdown.send_replace(true);
-        for task in std::mem::take(&mut self.tasks) {
+        for task in self.take_tasks() {
             let _ = task.await;
         }
     }
 
     /// Stops every projector at once, wherever it is (in the middle of a
     /// batch, too): what a crash of the process does. Tests use it.
-    pub async fn abort(mut self) {
-        for task in std::mem::take(&mut self.tasks) {
+    pub async fn abort(&self) {
+        for task in self.take_tasks() {
             task.abort();
             let _ = task.await;
         }
+    }
+}
+
+impl ProjectionRuntime {
+    /// The projector tasks, once: a second shutdown finds none left.
+    fn take_tasks(&self) -> Vec<JoinHandle<()>> {
+        self.tasks
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default()
     }
 }
 
