@@ -1,4 +1,4 @@
-//! `livedesk-bench`: benchmarks of the event store and the command path.
+//! `livedesk-bench`: benchmarks of the event store, the command path and the read models.
 //!
 //! Drops and recreates its own database, applies the migrations, then runs
 //! the scenarios (all by default) and prints one table per measurement:
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 
-/// Benchmarks of the Livedesk event store. Drops and recreates the database
+/// Benchmarks of the Livedesk event store, command path and read models. Drops and recreates the database
 /// it is given.
 #[derive(Debug, Parser)]
 #[command(name = "livedesk-bench")]
@@ -39,7 +39,7 @@ struct Cli {
     #[arg(
         long,
         env = "LIVEDESK_BENCH_DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/livedesk_bench"
+        default_value = "postgres://postgres@127.0.0.1:5432/livedesk_bench?sslmode=disable"
     )]
     database_url: String,
     /// A smoke run: sizes and durations about 10x smaller.

@@ -213,6 +213,8 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
         println!("{}", runtime.render_metrics());
     }
     runtime.shutdown().await;
+    // The listener ends when the runtime, the sender of its feed, is gone.
+    drop(runtime);
     let (seen, missed) = listener.await.context("the listener panicked")?;
     // A missed publication would make a later one count, overstating lag.
     anyhow::ensure!(missed == 0, "the lag listener missed {missed} publications");

@@ -33,7 +33,8 @@ pub struct History {
     agents: Vec<(Staff, Uuid)>,
     visitors: Vec<(Uuid, Uuid)>,
     live_sessions: Vec<(Uuid, Uuid, Uuid)>,
-    conversations: Vec<Uuid>,
+    /// Open conversations and their visitors.
+    conversations: Vec<(Uuid, Uuid)>,
     site_streams: HashMap<Uuid, Stream<<Site as Aggregate>::State>>,
     agent_streams: HashMap<Uuid, Stream<<Agent as Aggregate>::State>>,
     visitor_streams: HashMap<Uuid, Stream<<Visitor as Aggregate>::State>>,
@@ -344,7 +345,7 @@ impl History {
                     at,
                 );
                 if exec!(self, Conversation, conversation_streams, conversation, site, open) {
-                    self.conversations.push(conversation);
+                    self.conversations.push((conversation, visitor));
                 }
             }
             36..38 => {
@@ -361,21 +362,22 @@ impl History {
                     at,
                 );
                 if exec!(self, Conversation, conversation_streams, conversation, site, open) {
-                    self.conversations.push(conversation);
+                    self.conversations.push((conversation, visitor));
                 }
             }
             _ => {
-                let Some(conversation) = Self::pick(&mut self.rng, &self.conversations) else {
+                let Some((conversation, visitor)) = Self::pick(&mut self.rng, &self.conversations) else {
                     return;
                 };
                 let site = self.conversation_streams[&conversation].site;
-                let command = self.conversation_command(site, n, at);
+                let command = self.conversation_command(site, visitor, n, at);
                 exec!(self, Conversation, conversation_streams, conversation, site, command);
             }
         }
     }
 
-    fn conversation_command(&mut self, site: Uuid, n: u64, at: DateTime<Utc>) -> ConversationCommand {
+    /// A command on a conversation of `site` whose visitor is `visitor`.
+    fn conversation_command(&mut self, site: Uuid, visitor: Uuid, n: u64, at: DateTime<Utc>) -> ConversationCommand {
         let staff: Vec<Staff> = self
             .agents
             .iter()
@@ -384,7 +386,6 @@ impl History {
             .collect();
         let by = Self::pick(&mut self.rng, &staff).expect("agents on every site");
         let message_id = Uuid::now_v7().into();
-        let visitor = self.visitors.first().map(|v| v.0).unwrap_or_default();
         match self.rng.random_range(0..20) {
             0..5 => ConversationCommand::post_visitor_message(message_id, visitor.into(), format!("hello {n}"), at),
             5..8 => ConversationCommand::post_agent_message(message_id, by.agent, format!("reply {n}"), at)

@@ -409,7 +409,7 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     let (rows, _) = inbox.conversations.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     CONVERSATIONS.upsert(tx, &rows).await?;
-    MESSAGES.encode(&inbox.messages)?.write(&mut *tx).await?;
+    MESSAGES.insert(tx, &inbox.messages).await?;
     if !inbox.renamed.is_empty() {
         rename_visitor(tx, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
     }

@@ -301,10 +301,9 @@ struct AuditRow<'a> {
     details: &'a serde_json::value::RawValue,
 }
 
-/// One audit row per event, encoded for `COPY` (live batches and replays
-/// alike).
-fn audit_rows<'e>(events: impl Iterator<Item = &'e RecordedEvent>) -> Result<CopyRows, ProjectionError> {
-    let rows: Vec<AuditRow<'_>> = events
+/// One audit row per event (live batches and replays alike).
+fn audit_rows<'e>(events: impl Iterator<Item = &'e RecordedEvent>) -> Vec<AuditRow<'e>> {
+    events
         .map(|event| AuditRow {
             position: event.position as i64,
             site_id: event.metadata.site_id,
@@ -314,8 +313,7 @@ fn audit_rows<'e>(events: impl Iterator<Item = &'e RecordedEvent>) -> Result<Cop
             recorded_at: event.recorded_at,
             details: &event.payload,
         })
-        .collect();
-    AUDIT_LOG.encode(&rows)
+        .collect()
 }
 
 /// Audit rows never change: a replay writes each page as it comes.
@@ -323,7 +321,7 @@ struct AuditLogReplay;
 
 impl Replay for AuditLogReplay {
     fn apply(&mut self, events: &[&RecordedEvent]) -> Result<Vec<CopyRows>, ProjectionError> {
-        Ok(vec![audit_rows(events.iter().copied())?])
+        Ok(vec![AUDIT_LOG.encode(&audit_rows(events.iter().copied()))?])
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
@@ -391,7 +389,7 @@ impl Projector for AuditLogProjector {
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
             changes.sites.extend(events.iter().filter_map(|e| e.metadata.site_id));
-            audit_rows(events.iter())?.write(tx).await?;
+            AUDIT_LOG.insert(tx, &audit_rows(events.iter())).await?;
             Ok(())
         })
     }
