@@ -5,6 +5,11 @@ use clap::Parser;
 use livedesk::config::{Cli, Command, ProjectionsCommand};
 use livedesk::{database, startup, tokens};
 
+/// mimalloc: with glibc's allocator, `malloc` and `free` were a fifth of
+/// the CPU time of a read-model rebuild.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -25,7 +25,7 @@ pub enum ProjectionError {
     /// The database refused a statement or is unreachable.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// A row could not be encoded for `COPY` (a rebuild).
+    /// A row could not be encoded for writing.
     #[error("cannot encode a row of {table}: {source}")]
     Encode {
         /// The table.
@@ -34,6 +34,10 @@ pub enum ProjectionError {
         #[source]
         source: serde_json::Error,
     },
+    /// A row read back does not fit its type (a migration and the code
+    /// disagree).
+    #[error("cannot read a row back: {0}")]
+    Load(#[source] serde_json::Error),
 }
 
 impl ProjectionError {
@@ -42,7 +46,7 @@ impl ProjectionError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Database(error) => is_transient(error),
-            Self::Decode { .. } | Self::Invalid { .. } | Self::Encode { .. } => false,
+            Self::Decode { .. } | Self::Invalid { .. } | Self::Encode { .. } | Self::Load(_) => false,
         }
     }
 }

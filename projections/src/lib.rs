@@ -25,7 +25,7 @@ mod table;
 
 pub use error::{Failure, ProjectionError};
 pub use projector::{Changes, Projector, Replay};
-pub use rebuild::{RebuildError, RebuildReport, rebuild, rebuild_all};
+pub use rebuild::{Phases, RebuildError, RebuildReport, rebuild, rebuild_all};
 pub use runtime::{Changed, ProjectionRuntime, ProjectorStatus, RuntimeConfig, State, WaitError, application_name};
 pub use table::CopyRows;
 

@@ -348,15 +348,28 @@ pub async fn conversations(
     const FILTER: &str = "SELECT to_jsonb(c) FROM conversations c WHERE site_id = $1 \
         AND ($2::text IS NULL OR status = $2) \
         AND ($3::uuid IS NULL OR assignee_id = $3) \
-        AND ($4::text IS NULL OR provider = $4) \
-        AND ($5::text IS NULL OR search LIKE $5) ";
+        AND ($4::text IS NULL OR provider = $4) ";
+    // Search finds the visitors first (trigram index on `visitors`), then
+    // their conversations. Materialised, the matching visitors are counted
+    // before the plan is chosen: a few go through the visitor index, many
+    // through the list's order index. (Inlined, PostgreSQL walked the order
+    // index for a name that 40 visitors have: 200 ms instead of 6.)
+    const SEARCH: (&str, &str) = (
+        "WITH found AS MATERIALIZED (SELECT visitor_id FROM visitors WHERE site_id = $1 AND search LIKE $5) ",
+        "AND visitor_id IN (SELECT visitor_id FROM found) ",
+    );
+    let (with, search) = if filter.search.is_some() {
+        SEARCH
+    } else {
+        ("", "AND $5::text IS NULL ")
+    };
     let sql = match order {
         InboxOrder::Newest => format!(
-            "{FILTER} AND ($6::timestamptz IS NULL OR (updated_at, conversation_id) < ($6, $7)) \
+            "{with}{FILTER}{search} AND ($6::timestamptz IS NULL OR (updated_at, conversation_id) < ($6, $7)) \
              ORDER BY updated_at DESC, conversation_id DESC LIMIT $8"
         ),
         InboxOrder::Sla => format!(
-            "{FILTER} AND ($7::uuid IS NULL \
+            "{with}{FILTER}{search} AND ($7::uuid IS NULL \
                  OR ($6::timestamptz IS NOT NULL AND (sla_due_at > $6 OR (sla_due_at = $6 AND conversation_id > $7) \
                      OR sla_due_at IS NULL)) \
                  OR ($6::timestamptz IS NULL AND sla_due_at IS NULL AND conversation_id > $7)) \

@@ -53,6 +53,22 @@ pub struct RebuildReport {
     pub position: u64,
     /// How long it took.
     pub elapsed: Duration,
+    /// Where the time went.
+    pub phases: Phases,
+}
+
+/// Time spent by one rebuild in each of its phases (they overlap with the
+/// other projectors' phases in [`rebuild_all`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// Decoding and folding events (on a blocking thread).
+    pub folding: Duration,
+    /// Writing rows (`COPY`, or `apply` without a [`Replay`]).
+    pub writing: Duration,
+    /// Building keys and indexes, and `ANALYZE`.
+    pub indexing: Duration,
+    /// Applying the events that arrived meanwhile, and the swap.
+    pub swapping: Duration,
 }
 
 /// Why a rebuild failed; the live tables are untouched.
@@ -123,6 +139,7 @@ async fn rebuild_each(store: &PgEventStore, projectors: &[&dyn Projector]) -> Ve
             events,
             position,
             elapsed: started.elapsed(),
+            phases: shadow.phases,
         })
     }))
     .await
@@ -146,6 +163,7 @@ struct Shadow<'p> {
     /// The last event of the projector's types, and how many there were.
     position: u64,
     events: u64,
+    phases: Phases,
     failed: Option<RebuildError>,
 }
 
@@ -157,9 +175,12 @@ impl<'p> Shadow<'p> {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             return Err(RebuildError::Name(name.to_owned()));
         }
+        // Asynchronous commit, as for live batches (see the leader): a
+        // crash before the flush loses a swap and its checkpoint together.
         let options = (*store.pool().connect_options())
             .clone()
-            .application_name(&format!("livedesk-rebuild:{name}"));
+            .application_name(&format!("livedesk-rebuild:{name}"))
+            .options([("synchronous_commit", "off")]);
         let mut shadow = Shadow {
             projector,
             conn: options.connect().await?,
@@ -169,6 +190,7 @@ impl<'p> Shadow<'p> {
             deferred: Vec::new(),
             position: 0,
             events: 0,
+            phases: Phases::default(),
             failed: None,
         };
         if let Err(error) = shadow.create_tables().await {
@@ -240,6 +262,7 @@ impl<'p> Shadow<'p> {
         self.events += mine.len() as u64;
         match self.replay.take() {
             Some(mut replay) => {
+                let started = Instant::now();
                 let (replay, written) = tokio::task::spawn_blocking(move || {
                     let events: Vec<&RecordedEvent> = mine.iter().map(|&i| &page[i]).collect();
                     let written = replay.apply(&events);
@@ -251,15 +274,20 @@ impl<'p> Shadow<'p> {
                     reason: format!("the replay panicked: {e}"),
                 })?;
                 self.replay = Some(replay);
+                self.phases.folding += started.elapsed();
+                let started = Instant::now();
                 for rows in written? {
                     rows.write(&mut self.conn).await?;
                 }
+                self.phases.writing += started.elapsed();
             }
             None => {
+                let started = Instant::now();
                 let events: Vec<RecordedEvent> = mine.iter().map(|&i| page[i].clone()).collect();
                 let mut tx = self.conn.begin().await?;
                 apply(self.projector, &mut tx, &events).await?;
                 tx.commit().await?;
+                self.phases.writing += started.elapsed();
             }
         }
         Ok(())
@@ -270,16 +298,21 @@ impl<'p> Shadow<'p> {
     /// checkpoint.
     async fn finish(&mut self, store: &PgEventStore) -> Result<(u64, u64), RebuildError> {
         if let Some(replay) = self.replay.take() {
+            let started = Instant::now();
             let rows = tokio::task::spawn_blocking(move || replay.finish())
                 .await
                 .map_err(|e| ProjectionError::Invalid {
                     position: self.position,
                     reason: format!("the replay panicked: {e}"),
                 })??;
+            self.phases.folding += started.elapsed();
+            let started = Instant::now();
             for table in rows {
                 table.write(&mut self.conn).await?;
             }
+            self.phases.writing += started.elapsed();
         }
+        let started = Instant::now();
         for definition in std::mem::take(&mut self.deferred) {
             execute(&mut self.conn, &definition).await?;
         }
@@ -287,6 +320,8 @@ impl<'p> Shadow<'p> {
         for table in self.projector.tables() {
             execute(&mut self.conn, &format!("ANALYZE {schema}.{table}")).await?;
         }
+        self.phases.indexing += started.elapsed();
+        let started = Instant::now();
         sqlx::query("INSERT INTO public.projector_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .execute(&mut self.conn)
@@ -325,6 +360,7 @@ impl<'p> Shadow<'p> {
         .await?;
         execute(&mut tx, &format!("DROP SCHEMA {schema}")).await?;
         tx.commit().await?;
+        self.phases.swapping += started.elapsed();
         Ok((self.events, self.position))
     }
 

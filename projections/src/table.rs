@@ -1,13 +1,13 @@
-//! Set-based reads and writes of a read model table, one statement per
-//! batch: rows travel as one `jsonb` array whose keys are the column names.
-//! A rebuild writes whole tables at once with `COPY` instead
+//! Set-based reads and writes of read model tables: a live batch reads the
+//! rows it needs with one statement ([`Reads`]) and writes them back with
+//! one ([`Writes`]); rows travel as `jsonb` arrays whose keys are the
+//! column names. A rebuild writes whole tables at once with `COPY` instead
 //! ([`Table::encode`]).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::ProjectionError;
@@ -107,31 +107,7 @@ impl Table {
         })
     }
 
-    /// The rows whose key is in `keys`.
-    pub async fn load<R: DeserializeOwned + Send + Unpin + 'static>(
-        &self,
-        conn: &mut PgConnection,
-        keys: &[Uuid],
-    ) -> Result<Vec<R>, sqlx::Error> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT coalesce(jsonb_agg(t), '[]'::jsonb) FROM {} t WHERE {} = ANY($1)",
-            self.name, self.key
-        );
-        let Json(rows): Json<Vec<R>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(keys)
-            .fetch_one(conn)
-            .await?;
-        Ok(rows)
-    }
-
-    /// Inserts `rows`, replacing rows with the same key.
-    pub async fn upsert<R: Serialize + Sync>(&self, conn: &mut PgConnection, rows: &[R]) -> Result<(), sqlx::Error> {
-        if rows.is_empty() {
-            return Ok(());
-        }
+    fn upsert_sql(&self, param: usize) -> String {
         let columns = self.columns.join(", ");
         let excluded = self
             .columns
@@ -139,45 +115,163 @@ impl Table {
             .map(|c| format!("excluded.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
-            "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, $1) \
+        format!(
+            "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, ${param}::jsonb) \
              ON CONFLICT ({key}) DO UPDATE SET ({columns}) = ROW({excluded})",
             name = self.name,
             key = self.key,
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(Json(rows))
-            .execute(conn)
-            .await?;
-        Ok(())
+        )
     }
 
-    /// Inserts `rows`; a key already present is an error. (Live batches
-    /// insert rather than `COPY`: a `COPY` takes more round trips, which
-    /// showed as tens of milliseconds of lag per batch.)
-    pub async fn insert<R: Serialize + Sync>(&self, conn: &mut PgConnection, rows: &[R]) -> Result<(), sqlx::Error> {
-        if rows.is_empty() {
-            return Ok(());
-        }
+    fn insert_sql(&self, param: usize) -> String {
         let columns = self.columns.join(", ");
-        let sql = format!(
-            "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, $1)",
+        format!(
+            "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, ${param}::jsonb)",
             name = self.name
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(Json(rows))
-            .execute(conn)
-            .await?;
+        )
+    }
+}
+
+/// The rows a batch needs from several tables, read in one round trip (on
+/// a busy server each round trip costs milliseconds of lag).
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    selects: Vec<String>,
+    keys: Vec<Vec<Uuid>>,
+}
+
+/// Which rows of a [`Reads`] to take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadIndex(usize);
+
+/// What a [`Reads`] fetched.
+#[derive(Debug)]
+pub(crate) struct Fetched(Vec<Option<String>>);
+
+impl Reads {
+    /// Reads the rows of `table` whose key is in `keys`.
+    pub fn rows(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) -> ReadIndex {
+        let index = self.keys.len();
+        self.selects.push(format!(
+            "(SELECT jsonb_agg(t)::text FROM {} t WHERE {} = ANY(${}))",
+            table.name,
+            table.key,
+            index + 1
+        ));
+        self.keys.push(keys.into_iter().collect());
+        ReadIndex(index)
+    }
+
+    /// Runs the reads.
+    pub async fn fetch(self, conn: &mut PgConnection) -> Result<Fetched, sqlx::Error> {
+        if self.keys.iter().all(Vec::is_empty) {
+            return Ok(Fetched(vec![None; self.keys.len()]));
+        }
+        let sql = format!("SELECT ARRAY[{}]", self.selects.join(", "));
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for keys in self.keys {
+            query = query.bind(keys);
+        }
+        Ok(Fetched(query.fetch_one(conn).await?))
+    }
+}
+
+impl Fetched {
+    /// The rows read for `index`.
+    pub fn take<R: DeserializeOwned>(&mut self, index: ReadIndex) -> Result<Vec<R>, ProjectionError> {
+        match self.0.get_mut(index.0).and_then(Option::take) {
+            Some(json) => serde_json::from_str(&json).map_err(ProjectionError::Load),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// A batch's writes to several tables, sent as one statement (one
+/// data-modifying `WITH` part each; all see the same snapshot, so no two
+/// may touch the same row).
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    parts: Vec<String>,
+    params: Vec<Param>,
+}
+
+#[derive(Debug)]
+enum Param {
+    Rows(String),
+    Keys(Vec<Uuid>),
+}
+
+impl Writes {
+    /// Inserts `rows` into `table`, replacing rows with the same key.
+    pub fn upsert<R: Serialize>(&mut self, table: &Table, rows: &[R]) -> Result<(), ProjectionError> {
+        if !rows.is_empty() {
+            let sql = table.upsert_sql(self.params.len() + 1);
+            self.rows(table, sql, rows)?;
+        }
         Ok(())
     }
 
-    /// Deletes the rows whose key is in `keys`.
-    pub async fn delete(&self, conn: &mut PgConnection, keys: &[Uuid]) -> Result<(), sqlx::Error> {
-        if keys.is_empty() {
-            return Ok(());
+    /// Inserts `rows` into `table`; a key already present is an error.
+    /// (Live batches insert rather than `COPY`: a `COPY` takes more round
+    /// trips, which showed as tens of milliseconds of lag per batch.)
+    pub fn insert<R: Serialize>(&mut self, table: &Table, rows: &[R]) -> Result<(), ProjectionError> {
+        if !rows.is_empty() {
+            let sql = table.insert_sql(self.params.len() + 1);
+            self.rows(table, sql, rows)?;
         }
-        let sql = format!("DELETE FROM {} WHERE {} = ANY($1)", self.name, self.key);
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(keys).execute(conn).await?;
+        Ok(())
+    }
+
+    /// Deletes the rows of `table` whose key is in `keys`.
+    pub fn delete(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) {
+        self.delete_where(table, table.key, keys);
+    }
+
+    /// Deletes the rows of `table` whose `column` is in `keys`.
+    pub fn delete_where(&mut self, table: &Table, column: &str, keys: impl IntoIterator<Item = Uuid>) {
+        let keys: Vec<Uuid> = keys.into_iter().collect();
+        if !keys.is_empty() {
+            self.parts.push(format!(
+                "DELETE FROM {} WHERE {column} = ANY(${})",
+                table.name,
+                self.params.len() + 1
+            ));
+            self.params.push(Param::Keys(keys));
+        }
+    }
+
+    fn rows<R: Serialize>(&mut self, table: &Table, sql: String, rows: &[R]) -> Result<(), ProjectionError> {
+        let json = serde_json::to_string(rows).map_err(|source| ProjectionError::Encode {
+            table: table.name,
+            source,
+        })?;
+        self.parts.push(sql);
+        self.params.push(Param::Rows(json));
+        Ok(())
+    }
+
+    /// Sends the writes.
+    pub async fn execute(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let sql = match self.parts.as_slice() {
+            [] => return Ok(()),
+            [one] => one.clone(),
+            parts => {
+                let with: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("w{i} AS ({p})"))
+                    .collect();
+                format!("WITH {} SELECT 1", with.join(", "))
+            }
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for param in self.params {
+            query = match param {
+                Param::Rows(json) => query.bind(json),
+                Param::Keys(keys) => query.bind(keys),
+            };
+        }
+        query.execute(conn).await?;
         Ok(())
     }
 }

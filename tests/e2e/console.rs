@@ -199,3 +199,42 @@ async fn notifications_follow_the_agents_preference(pool: PgPool) {
         "the message of the old conversation was skipped: {note}"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_inbox_search_finds_conversations_by_the_visitors_name_or_email(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let ana = site.agent("Ana", Role::Agent).await;
+    let (first, anna) = site.open_conversation_unsettled("Where is my parcel?").await;
+    let (second, _) = site.open_conversation_unsettled("Hello").await;
+    site.tag_visitor(anna, "Anna", "Schmidt", "anna.schmidt@example.com")
+        .await;
+    site.settle().await;
+    let search = |q: &str| {
+        data(
+            &app,
+            &ana.token,
+            "query($s: ID!, $q: String) { conversations(siteId: $s, status: ALL, search: $q) { edges { node { id visitorName } } } }",
+            json!({ "s": site.site.to_string(), "q": q }),
+        )
+    };
+    let ids = |found: serde_json::Value| -> Vec<String> {
+        found["conversations"]["edges"]
+            .as_array()
+            .map(|edges| {
+                edges
+                    .iter()
+                    .map(|e| e["node"]["id"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(ids(search("ANNA SCH").await), [first.to_string()], "by name, any case");
+    assert_eq!(ids(search("schmidt@example").await), [first.to_string()], "by email");
+    assert!(ids(search("nobody").await).is_empty());
+    let mut all = ids(search("").await);
+    all.sort();
+    let mut both = vec![first.to_string(), second.to_string()];
+    both.sort();
+    assert_eq!(all, both, "an empty search filters nothing");
+}

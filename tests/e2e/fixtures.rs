@@ -12,7 +12,7 @@ use livedesk_domain::agent::{Agent, AgentCommand};
 use livedesk_domain::conversation::{Conversation, ConversationCommand, Provider};
 use livedesk_domain::session::{ClientInfo, DeviceClass, Session, SessionCode, SessionCommand};
 use livedesk_domain::site::{Site, SiteCommand};
-use livedesk_domain::visitor::{Visitor, VisitorCommand};
+use livedesk_domain::visitor::{Visitor, VisitorCommand, VisitorTag};
 use livedesk_domain::{Actor, AgentId, ConversationId, MessageId, Metadata, Role, SessionId, SiteId, VisitorId};
 use livedesk_eventstore::{CommandContext, CommandService, EventStore, PgEventStore};
 use serde_json::{Value, json};
@@ -191,6 +191,21 @@ impl Fixture {
         let message =
             ConversationCommand::post_visitor_message(MessageId(Uuid::now_v7()), VisitorId(visitor), text, Utc::now());
         self.conversation_command(conversation, message).await;
+    }
+
+    /// The visitor's site tags them with a name and an email.
+    pub async fn tag_visitor(&self, visitor: Uuid, first_name: &str, last_name: &str, email: &str) {
+        let visitors: CommandService<PgEventStore, Visitor> = CommandService::new(self.store.clone(), 4);
+        let tag = VisitorCommand::Tag {
+            tag: VisitorTag {
+                first_name: Some(first_name.into()),
+                last_name: Some(last_name.into()),
+                email: Some(email.into()),
+                ..VisitorTag::default()
+            },
+            at: Utc::now(),
+        };
+        visitors.execute(visitor, tag, &context(self.site)).await.expect("tag");
     }
 
     /// A live session on the site whose visitor shared the code `code`.

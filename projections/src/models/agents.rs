@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::inbox::variant;
 use super::{Folded, decode, stream_id, types_of};
-use crate::table::{CopyRows, Table};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `agents` projector.
@@ -222,12 +222,16 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     for event in events {
         decoded.push((event, Decoded::new(event, &mut agent_ids, &mut conversation_ids)?));
     }
-    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
-    let loaded = ASSIGNMENTS.load::<AssignmentRow>(tx, &keys).await?;
+    // Agents are known from the events, except the one a conversation was
+    // assigned to: read assignments first, then agents.
+    let mut reads = Reads::default();
+    let assignments = reads.rows(&ASSIGNMENTS, conversation_ids);
+    let loaded: Vec<AssignmentRow> = reads.fetch(tx).await?.take(assignments)?;
     agent_ids.extend(loaded.iter().filter_map(|a| a.agent_id));
     let assignments = Folded::loaded(loaded.into_iter().map(|a| (a.conversation_id, a)));
-    let keys: Vec<Uuid> = agent_ids.into_iter().collect();
-    let loaded = AGENTS.load::<AgentRow>(tx, &keys).await?;
+    let mut reads = Reads::default();
+    let agents = reads.rows(&AGENTS, agent_ids);
+    let loaded: Vec<AgentRow> = reads.fetch(tx).await?.take(agents)?;
     let mut folded = Agents {
         agents: Folded::loaded(loaded.into_iter().map(|a| (a.agent_id, a))),
         assignments,
@@ -235,13 +239,15 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     for (event, d) in decoded {
         folded.fold(event, d);
     }
+    let mut writes = Writes::default();
     let (rows, _) = folded.agents.into_writes();
     for row in &rows {
         changes.sites.extend(row.roles.keys().copied());
     }
-    AGENTS.upsert(tx, &rows).await?;
+    writes.upsert(&AGENTS, &rows)?;
     let (rows, _) = folded.assignments.into_writes();
-    ASSIGNMENTS.upsert(tx, &rows).await?;
+    writes.upsert(&ASSIGNMENTS, &rows)?;
+    writes.execute(tx).await?;
     Ok(())
 }
 

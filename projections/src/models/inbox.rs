@@ -20,7 +20,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels, types_of};
-use crate::table::{CopyRows, Table};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `inbox` projector.
@@ -391,25 +391,31 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
         }
         decoded.push((event, d));
     }
-    let keys: Vec<Uuid> = conversation_ids.into_iter().collect();
-    let loaded = CONVERSATIONS.load::<ConversationRow>(tx, &keys).await?;
-    let keys: Vec<Uuid> = visitor_ids.into_iter().collect();
-    let visitors = VISITORS.load::<VisitorRow>(tx, &keys).await?;
+    let mut reads = Reads::default();
+    let (conversations, visitors) = (
+        reads.rows(&CONVERSATIONS, conversation_ids),
+        reads.rows(&VISITORS, visitor_ids),
+    );
+    let mut fetched = reads.fetch(tx).await?;
+    let conversations: Vec<ConversationRow> = fetched.take(conversations)?;
+    let visitors: Vec<VisitorRow> = fetched.take(visitors)?;
     let mut inbox = Inbox {
-        conversations: Folded::loaded(loaded.into_iter().map(|r| (r.conversation_id, r))),
+        conversations: Folded::loaded(conversations.into_iter().map(|r| (r.conversation_id, r))),
         visitors: Folded::loaded(visitors.into_iter().map(|r| (r.visitor_id, r))),
         ..Inbox::default()
     };
     for (event, d) in decoded {
         inbox.fold(event, d, changes)?;
     }
+    let mut writes = Writes::default();
     let (rows, _) = inbox.visitors.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
-    VISITORS.upsert(tx, &rows).await?;
+    writes.upsert(&VISITORS, &rows)?;
     let (rows, _) = inbox.conversations.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
-    CONVERSATIONS.upsert(tx, &rows).await?;
-    MESSAGES.insert(tx, &inbox.messages).await?;
+    writes.upsert(&CONVERSATIONS, &rows)?;
+    writes.insert(&MESSAGES, &inbox.messages)?;
+    writes.execute(tx).await?;
     if !inbox.renamed.is_empty() {
         rename_visitor(tx, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
     }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::inbox::{full_name, variant};
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels};
-use crate::table::{CopyRows, Table};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `live_view` projector.
@@ -375,13 +375,18 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     for event in events {
         decoded.push((event, Decoded::new(event, &mut k)?));
     }
-    let loaded = CONVERSATIONS
-        .load::<ConversationRow>(tx, &keys(k.conversations))
-        .await?;
+    // A conversation names its session: read conversations first, then
+    // sessions and visitors.
+    let mut reads = Reads::default();
+    let conversations = reads.rows(&CONVERSATIONS, k.conversations);
+    let loaded: Vec<ConversationRow> = reads.fetch(tx).await?.take(conversations)?;
     k.sessions.extend(loaded.iter().map(|c| c.session_id));
     let conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
-    let sessions = SESSIONS.load::<LiveSessionRow>(tx, &keys(k.sessions)).await?;
-    let visitors = VISITORS.load::<VisitorRow>(tx, &keys(k.visitors)).await?;
+    let mut reads = Reads::default();
+    let (sessions, visitors) = (reads.rows(&SESSIONS, k.sessions), reads.rows(&VISITORS, k.visitors));
+    let mut fetched = reads.fetch(tx).await?;
+    let sessions: Vec<LiveSessionRow> = fetched.take(sessions)?;
+    let visitors: Vec<VisitorRow> = fetched.take(visitors)?;
     let mut view = LiveView {
         sessions: Folded::loaded(sessions.into_iter().map(|s| (s.session_id, s))),
         visitors: Folded::loaded(visitors.into_iter().map(|v| (v.visitor_id, v))),
@@ -391,20 +396,20 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     for (event, d) in decoded {
         view.fold(event, d, changes)?;
     }
+    let mut writes = Writes::default();
     let (rows, gone) = view.sessions.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
-    SESSIONS.delete(tx, &gone).await?;
-    SESSIONS.upsert(tx, &rows).await?;
+    writes.delete(&SESSIONS, gone);
+    writes.upsert(&SESSIONS, &rows)?;
     let (rows, _) = view.visitors.into_writes();
-    VISITORS.upsert(tx, &rows).await?;
-    let (rows, _) = view.conversations.into_writes();
-    CONVERSATIONS.upsert(tx, &rows).await?;
-    if !view.ended.is_empty() {
-        sqlx::query("DELETE FROM live_view_conversations WHERE session_id = ANY($1)")
-            .bind(keys(view.ended))
-            .execute(&mut *tx)
-            .await?;
-    }
+    writes.upsert(&VISITORS, &rows)?;
+    // An ended session's conversations go away (and are not written: one
+    // statement may not touch a row twice).
+    let (mut rows, _) = view.conversations.into_writes();
+    rows.retain(|c| !view.ended.contains(&c.session_id));
+    writes.upsert(&CONVERSATIONS, &rows)?;
+    writes.delete_where(&CONVERSATIONS, "session_id", view.ended);
+    writes.execute(tx).await?;
     if !view.tagged.is_empty() {
         retag_sessions(tx, &keys(view.tagged), changes).await?;
     }

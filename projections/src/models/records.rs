@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::inbox::variant;
 use super::{Folded, decode, stream_id};
-use crate::table::{CopyRows, Table};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `text_blocks` projector: a site's live canned answers.
@@ -93,8 +93,9 @@ impl Projector for TextBlocksProjector {
                 changes.sites.insert(site);
                 decoded.push((event.position as i64, site, e));
             }
-            let keys: Vec<Uuid> = keys.into_iter().collect();
-            let loaded = TEXT_BLOCKS.load::<TextBlockRow>(tx, &keys).await?;
+            let mut reads = Reads::default();
+            let read = reads.rows(&TEXT_BLOCKS, keys);
+            let loaded: Vec<TextBlockRow> = reads.fetch(tx).await?.take(read)?;
             let mut blocks = Folded::loaded(loaded.into_iter().map(|b| (b.text_block_id, b)));
             for (position, site_id, e) in decoded {
                 match e {
@@ -125,8 +126,10 @@ impl Projector for TextBlocksProjector {
                 }
             }
             let (rows, gone) = blocks.into_writes();
-            TEXT_BLOCKS.delete(tx, &gone).await?;
-            TEXT_BLOCKS.upsert(tx, &rows).await?;
+            let mut writes = Writes::default();
+            writes.delete(&TEXT_BLOCKS, gone);
+            writes.upsert(&TEXT_BLOCKS, &rows)?;
+            writes.execute(tx).await?;
             Ok(())
         })
     }
@@ -389,7 +392,9 @@ impl Projector for AuditLogProjector {
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
             changes.sites.extend(events.iter().filter_map(|e| e.metadata.site_id));
-            AUDIT_LOG.insert(tx, &audit_rows(events.iter())).await?;
+            let mut writes = Writes::default();
+            writes.insert(&AUDIT_LOG, &audit_rows(events.iter()))?;
+            writes.execute(tx).await?;
             Ok(())
         })
     }

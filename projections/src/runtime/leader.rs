@@ -7,6 +7,13 @@
 //! while the lock is held: when the connection dies, PostgreSQL releases
 //! the lock and rolls back whatever was in flight, and a standby that
 //! retries every `retry` interval takes over.
+//!
+//! The connection commits with `synchronous_commit = off`: a batch is
+//! visible at once and its WAL flushed a moment later. A server crash in
+//! between loses the batch's rows and its checkpoint move together (one
+//! transaction), so the leader that follows applies those events again:
+//! still exactly once. The fsync that a log append must wait for is not
+//! worth waiting for in a read model.
 
 use std::time::Duration;
 
@@ -37,7 +44,8 @@ pub(super) async fn acquire(
 ) -> Option<PgConnection> {
     let options: PgConnectOptions = (*pool.connect_options())
         .clone()
-        .application_name(&application_name(name));
+        .application_name(&application_name(name))
+        .options([("synchronous_commit", "off")]);
     let mut conn: Option<PgConnection> = None;
     loop {
         if *shutdown.borrow() {

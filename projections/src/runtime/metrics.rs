@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 /// Counters of one projector in this process.
 #[derive(Debug, Default)]
@@ -10,14 +11,16 @@ pub(super) struct ProjectorMetrics {
     pub events: AtomicU64,
     pub last_batch: AtomicU64,
     pub max_batch: AtomicU64,
+    pub busy_us: AtomicU64,
     pub lag_ms: AtomicU64,
     pub failures: AtomicU64,
     pub takeovers: AtomicU64,
 }
 
 impl ProjectorMetrics {
-    pub fn record_batch(&self, size: u64, lag_ms: u64) {
+    pub fn record_batch(&self, size: u64, lag_ms: u64, busy: Duration) {
         self.batches.fetch_add(1, Relaxed);
+        self.busy_us.fetch_add(busy.as_micros() as u64, Relaxed);
         self.events.fetch_add(size, Relaxed);
         self.last_batch.store(size, Relaxed);
         self.max_batch.fetch_max(size, Relaxed);
@@ -36,7 +39,7 @@ type Metric = (
 /// Renders `statuses` with the `livedesk_projection_` prefix.
 pub(super) fn render(statuses: &[super::ProjectorStatus]) -> String {
     let mut out = String::new();
-    let metrics: [Metric; 11] = [
+    let metrics: [Metric; 12] = [
         ("position", "gauge", "Last position applied.", |s| s.position),
         (
             "lag_events",
@@ -62,6 +65,12 @@ pub(super) fn render(statuses: &[super::ProjectorStatus]) -> String {
         ("max_batch_size", "gauge", "Events in the largest batch.", |s| {
             s.max_batch_size
         }),
+        (
+            "busy_milliseconds_total",
+            "counter",
+            "Time spent in batch transactions, begin to commit.",
+            |s| s.busy_ms,
+        ),
         ("failures_total", "counter", "Events that stopped the projector.", |s| {
             s.failures
         }),

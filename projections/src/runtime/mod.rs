@@ -77,6 +77,8 @@ pub struct ProjectorStatus {
     pub last_batch_size: u64,
     /// Size of the largest batch.
     pub max_batch_size: u64,
+    /// Milliseconds spent in batch transactions (begin to commit).
+    pub busy_ms: u64,
     /// Events that stopped the projector.
     pub failures: u64,
     /// Times this process became the leader.
@@ -235,6 +237,7 @@ impl ProjectionRuntime {
                     events_applied: m.events.load(Relaxed),
                     last_batch_size: m.last_batch.load(Relaxed),
                     max_batch_size: m.max_batch.load(Relaxed),
+                    busy_ms: m.busy_us.load(Relaxed) / 1000,
                     failures: m.failures.load(Relaxed),
                     takeovers: m.takeovers.load(Relaxed),
                 }

@@ -203,6 +203,7 @@ async fn commit(
     let Some(last) = events.last() else { return Ok(from) };
     let to = last.position;
     let mut changes = Changes::default();
+    let started = std::time::Instant::now();
     let mut tx = conn.begin().await?;
     let moved = sqlx::query(
         "UPDATE projector_checkpoints SET position = $3, updated_at = now(), error = NULL, failed_position = NULL \
@@ -222,7 +223,8 @@ async fn commit(
         .map_err(BatchError::Event)?;
     tx.commit().await?;
     let lag = Utc::now().signed_duration_since(last.recorded_at).num_milliseconds();
-    slot.metrics.record_batch(events.len() as u64, lag.max(0) as u64);
+    slot.metrics
+        .record_batch(events.len() as u64, lag.max(0) as u64, started.elapsed());
     slot.observe(to);
     let _ = rt.changes.send(Arc::new(Changed {
         projector: slot.projector.name(),
