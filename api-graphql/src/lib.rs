@@ -16,6 +16,7 @@
 
 pub mod auth;
 mod commands;
+pub mod consoles;
 mod csv;
 pub mod error;
 pub mod feed;
@@ -58,6 +59,7 @@ pub struct Api {
     pub(crate) commands: Commands,
     pub(crate) feed: feed::Feed,
     pub(crate) config: ApiConfig,
+    pub(crate) consoles: consoles::Consoles,
 }
 
 /// The state of the GraphQL routes.
@@ -85,9 +87,18 @@ impl GraphQl {
             commands: Commands::new(store, projections),
             feed,
             config,
+            consoles: consoles::Consoles::default(),
         });
         let schema = schema::builder().data(api.clone()).finish();
         Self { schema, api }
+    }
+}
+
+impl GraphQl {
+    /// Agents with a console (`/graphql/ws` with their token) connected to
+    /// this process.
+    pub fn console_agents(&self) -> Vec<uuid::Uuid> {
+        self.api.consoles.agents()
     }
 }
 

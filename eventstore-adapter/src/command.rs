@@ -61,8 +61,8 @@ pub enum CommandError<E> {
 /// States are cached by stream (least recently used out): a command on a
 /// cached stream decides without reading it, and the append's expected
 /// version catches a stale cache, which is then caught up by reading only
-/// the newer events. A rejection decided on a cached state is confirmed
-/// against the stored stream before it is returned.
+/// the newer events. A rejection or a no-op decided on a cached state is
+/// confirmed against the stored stream before it is returned.
 #[derive(Debug)]
 pub struct CommandService<S, A: Aggregate> {
     store: S,
@@ -155,6 +155,13 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
                 Err(rejection) => return self.nothing_to_append(stream, loaded, context, Err(rejection)).await,
             };
             if events.is_empty() {
+                // A no-op decided on a cached state may be stale too (another
+                // service released what this cache still shows as released).
+                if !fresh {
+                    loaded = self.catch_up(&stream, loaded).await?;
+                    fresh = true;
+                    continue;
+                }
                 return self.nothing_to_append(stream, loaded, context, Ok(())).await;
             }
             let envelopes = events

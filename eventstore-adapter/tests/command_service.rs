@@ -186,6 +186,27 @@ async fn a_rejection_decided_on_a_stale_cache_is_confirmed_against_the_store(
     assert_eq!(bob_takes_it.events.len(), 1);
 }
 
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn a_no_op_decided_on_a_stale_cache_is_confirmed_against_the_store(_: PgPoolOptions, options: PgConnectOptions) {
+    let (a, b) = two_processes(&options).await;
+    let (id, _) = open(&a).await;
+    let ana = agent("Ana");
+    // Ana takes it over through the other process; `a` still believes
+    // nobody holds it, so releasing looks like a no-op there.
+    let take_over = ConversationCommand::TakeOver {
+        by: ana.clone(),
+        at: Utc::now(),
+    };
+    b.execute(id, take_over, &context()).await.expect("ana takes over");
+    let release = ConversationCommand::Release {
+        by: Initiator::System,
+        reason: livedesk_domain::conversation::ReleaseReason::TimedOut,
+        at: Utc::now(),
+    };
+    let released = a.execute(id, release, &context()).await.expect("release");
+    assert_eq!(released.events.len(), 1, "the release is not lost to a stale cache");
+}
+
 fn stream_of(id: Uuid) -> livedesk_domain::StreamName {
     livedesk_domain::StreamName::for_id("conversation", id).expect("stream")
 }

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations, then serve HTTP until stopped (Ctrl-C or SIGTERM).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply the embedded migrations and exit.
     Migrate,
     /// Manage the read models.
@@ -109,6 +109,170 @@ pub struct ServeConfig {
     /// GraphQL WebSocket limits.
     #[command(flatten)]
     pub ws: WsConfig,
+    /// The widget API.
+    #[command(flatten)]
+    pub widget: WidgetArgs,
+}
+
+/// Settings of the widget API (`/widget/v1`).
+#[derive(Debug, Clone, Args)]
+pub struct WidgetArgs {
+    /// Secret that signs visitor tokens (HMAC-SHA256). Give every replica
+    /// the same one; when unset a random one is drawn at start, so tokens
+    /// die with the process.
+    #[arg(
+        long = "widget-token-secret",
+        env = "LIVEDESK_WIDGET_TOKEN_SECRET",
+        hide_env_values = true
+    )]
+    pub token_secret: Option<String>,
+    /// Seconds a visitor token is valid.
+    #[arg(
+        long = "widget-token-ttl-secs",
+        env = "LIVEDESK_WIDGET_TOKEN_TTL_SECS",
+        default_value_t = 86_400
+    )]
+    pub token_ttl_secs: u64,
+    /// Largest widget request body, in bytes.
+    #[arg(
+        long = "widget-max-body-bytes",
+        env = "LIVEDESK_WIDGET_MAX_BODY_BYTES",
+        default_value_t = 65_536
+    )]
+    pub max_body_bytes: usize,
+    /// Requests one client IP may send at once before 429.
+    #[arg(long = "widget-rate-burst", env = "LIVEDESK_WIDGET_RATE_BURST", default_value_t = 60)]
+    pub rate_burst: u32,
+    /// Requests per second one client IP gets back.
+    #[arg(
+        long = "widget-rate-per-sec",
+        env = "LIVEDESK_WIDGET_RATE_PER_SEC",
+        default_value_t = 10.0
+    )]
+    pub rate_per_sec: f64,
+    /// Header a trusted proxy puts the client IP in (e.g. X-Forwarded-For;
+    /// its last address is used). Only set it behind such a proxy.
+    #[arg(long = "widget-client-ip-header", env = "LIVEDESK_WIDGET_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Header a trusted proxy puts the visitor's country in (e.g.
+    /// CF-IPCountry).
+    #[arg(long = "widget-country-header", env = "LIVEDESK_WIDGET_COUNTRY_HEADER")]
+    pub country_header: Option<String>,
+    /// A MaxMind-format country database (GeoLite2-Country.mmdb).
+    #[arg(long = "widget-geoip-db", env = "LIVEDESK_WIDGET_GEOIP_DB")]
+    pub geoip_db: Option<std::path::PathBuf>,
+    /// Milliseconds between liveness records of open widget sockets and
+    /// consoles (keep it under the shortest leave timeout).
+    #[arg(
+        long = "widget-touch-interval-ms",
+        env = "LIVEDESK_WIDGET_TOUCH_INTERVAL_MS",
+        default_value_t = 5_000
+    )]
+    pub touch_interval_ms: u64,
+    /// Milliseconds between sweeps for silent sessions and abandoned
+    /// take-overs (run by one elected process).
+    #[arg(
+        long = "widget-sweep-interval-ms",
+        env = "LIVEDESK_WIDGET_SWEEP_INTERVAL_MS",
+        default_value_t = 2_000
+    )]
+    pub sweep_interval_ms: u64,
+    /// Milliseconds an agent's console may be gone before their take-overs
+    /// go back to the assistant.
+    #[arg(
+        long = "console-grace-ms",
+        env = "LIVEDESK_CONSOLE_GRACE_MS",
+        default_value_t = 60_000
+    )]
+    pub console_grace_ms: u64,
+    /// The assistant: off, builtin or openai.
+    #[arg(long = "assistant", env = "LIVEDESK_ASSISTANT", default_value = "builtin")]
+    pub assistant: String,
+    /// The name visitors see on the assistant's messages.
+    #[arg(
+        long = "assistant-label",
+        env = "LIVEDESK_ASSISTANT_LABEL",
+        default_value = "Assistant"
+    )]
+    pub assistant_label: String,
+    /// Chat-completions URL for `--assistant openai`.
+    #[arg(
+        long = "openai-url",
+        env = "LIVEDESK_OPENAI_URL",
+        default_value = "https://api.openai.com/v1/chat/completions"
+    )]
+    pub openai_url: String,
+    /// Model for `--assistant openai`.
+    #[arg(long = "openai-model", env = "LIVEDESK_OPENAI_MODEL", default_value = "gpt-4o-mini")]
+    pub openai_model: String,
+    /// API key for `--assistant openai`.
+    #[arg(long = "openai-key", env = "LIVEDESK_OPENAI_KEY", hide_env_values = true)]
+    pub openai_key: Option<String>,
+}
+
+impl Default for WidgetArgs {
+    fn default() -> Self {
+        Self {
+            token_secret: None,
+            token_ttl_secs: 86_400,
+            max_body_bytes: 65_536,
+            rate_burst: 60,
+            rate_per_sec: 10.0,
+            client_ip_header: None,
+            country_header: None,
+            geoip_db: None,
+            touch_interval_ms: 5_000,
+            sweep_interval_ms: 2_000,
+            console_grace_ms: 60_000,
+            assistant: "builtin".into(),
+            assistant_label: "Assistant".into(),
+            openai_url: "https://api.openai.com/v1/chat/completions".into(),
+            openai_model: "gpt-4o-mini".into(),
+            openai_key: None,
+        }
+    }
+}
+
+impl WidgetArgs {
+    /// The widget's configuration.
+    ///
+    /// # Errors
+    ///
+    /// An unknown assistant.
+    pub fn to_config(&self) -> anyhow::Result<livedesk_widget::WidgetConfig> {
+        use std::time::Duration;
+        let secret = match &self.token_secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => {
+                tracing::warn!("no LIVEDESK_WIDGET_TOKEN_SECRET: visitor tokens are valid only in this process");
+                (0..32).map(|_| rand::random::<u8>()).collect()
+            }
+        };
+        let assistant = match self.assistant.as_str() {
+            "off" => livedesk_widget::AssistantChoice::Off,
+            "builtin" => livedesk_widget::AssistantChoice::Builtin,
+            "openai" => livedesk_widget::AssistantChoice::OpenAi {
+                url: self.openai_url.clone(),
+                model: self.openai_model.clone(),
+                key: self.openai_key.clone(),
+            },
+            other => anyhow::bail!("--assistant {other:?}: choose off, builtin or openai"),
+        };
+        let mut config = livedesk_widget::WidgetConfig::new(secret);
+        config.token_ttl = Duration::from_secs(self.token_ttl_secs);
+        config.max_body_bytes = self.max_body_bytes;
+        config.rate_burst = self.rate_burst;
+        config.rate_per_sec = self.rate_per_sec;
+        config.client_ip_header.clone_from(&self.client_ip_header);
+        config.country_header.clone_from(&self.country_header);
+        config.geoip_db.clone_from(&self.geoip_db);
+        config.touch_interval = Duration::from_millis(self.touch_interval_ms.max(10));
+        config.sweep_interval = Duration::from_millis(self.sweep_interval_ms.max(10));
+        config.console_grace = Duration::from_millis(self.console_grace_ms);
+        config.assistant = assistant;
+        config.assistant_label.clone_from(&self.assistant_label);
+        Ok(config)
+    }
 }
 
 /// Limits of GraphQL over WebSocket (`/graphql/ws`).

@@ -1,4 +1,5 @@
-//! Routers of the areas served so far: health, metrics and GraphQL.
+//! Routers of the areas served so far: health, metrics, GraphQL and the
+//! widget API.
 
 use std::fmt::Write;
 
@@ -22,16 +23,20 @@ pub struct AppState {
     pub projections: Arc<ProjectionRuntime>,
     /// The GraphQL API.
     pub graphql: GraphQl,
+    /// The widget API.
+    pub widget: livedesk_widget::Widget,
 }
 
 /// Every route, merged in one place.
 pub fn router(state: AppState) -> Router {
     let graphql = state.graphql.clone();
+    let widget = state.widget.clone();
     Router::new()
         .merge(health())
         .merge(metrics())
         .with_state(state)
         .merge(livedesk_api::router(graphql))
+        .merge(livedesk_widget::router(widget))
 }
 
 fn health() -> Router<AppState> {
@@ -61,6 +66,7 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     state.store.metrics().render(&mut out);
     out.push_str(&state.projections.render_metrics());
+    out.push_str(&state.widget.render_metrics());
     let pool = state.store.pool();
     let _ = writeln!(
         out,

@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use livedesk_api::GraphQl;
+use livedesk_widget::Widget;
 
 use crate::config::{DatabaseConfig, ServeConfig};
 use crate::database;
@@ -49,12 +50,22 @@ impl Application {
             RuntimeConfig::default(),
         ));
         let graphql = GraphQl::new(store.clone(), projections.clone(), (&config.ws).into());
+        let consoles = graphql.clone();
+        let widget = Widget::start(
+            store.clone(),
+            projections.clone(),
+            config.widget.to_config()?,
+            Arc::new(move || consoles.console_agents()),
+        )
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("starting the widget API")?;
         Ok(Self {
             listener,
             state: AppState {
                 store,
                 projections,
                 graphql,
+                widget,
             },
         })
     }
@@ -81,9 +92,12 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let projections = self.state.projections.clone();
-        let served = axum::serve(self.listener, router(self.state))
+        let widget = self.state.widget.clone();
+        let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await;
+        widget.shutdown().await;
         // WebSocket tasks may still hold the runtime: stop it through this
         // handle rather than waiting to be the last one.
         projections.shutdown().await;

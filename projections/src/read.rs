@@ -484,3 +484,16 @@ pub async fn all_messages(pool: &PgPool, conversation: Uuid) -> Rows<MessageRow>
         .await?;
     Ok(unwrap_rows(rows))
 }
+
+/// The visitors of `site` tagged with the site's user id `external` (the
+/// logged-in person's identities across sessions and devices).
+pub async fn visitors_by_external_id(pool: &PgPool, site: Uuid, external: &str) -> Rows<VisitorRow> {
+    let rows = sqlx::query_scalar(
+        "SELECT to_jsonb(v) FROM visitors v WHERE site_id = $1 AND external_user_id = $2 ORDER BY visitor_id LIMIT 100",
+    )
+    .bind(site)
+    .bind(external)
+    .fetch_all(pool)
+    .await?;
+    Ok(unwrap_rows(rows))
+}

@@ -69,6 +69,21 @@ impl Fixture {
         fixture
     }
 
+    /// The site's widget key.
+    pub fn widget_key(&self) -> String {
+        format!("key{}", self.site.simple())
+    }
+
+    /// Runs a site command as an admin would, and waits for the read models.
+    pub async fn site_command(&self, command: SiteCommand) {
+        let sites: CommandService<PgEventStore, Site> = CommandService::new(self.store.clone(), 4);
+        sites
+            .execute(self.site, command, &context(self.site))
+            .await
+            .expect("site command");
+        self.settle().await;
+    }
+
     /// Waits until every read model shows everything appended so far.
     pub async fn settle(&self) {
         let head = self.store.head().await.expect("head");

@@ -1,6 +1,6 @@
 //! `spawn_app`: the server on port 0 over the test's database.
 
-use livedesk::config::{ServeConfig, WsConfig};
+use livedesk::config::{ServeConfig, WidgetArgs, WsConfig};
 use livedesk::startup::Application;
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ pub struct TestApp {
     pub address: String,
     pub store: PgEventStore,
     pub projections: Arc<ProjectionRuntime>,
+    pub widget: livedesk_widget::Widget,
     pub http: reqwest::Client,
 }
 
@@ -24,21 +25,46 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// [`spawn_app`] with other WebSocket limits.
 pub async fn spawn_app_with(pool: PgPool, ws: WsConfig) -> TestApp {
+    spawn_app_configured(pool, ws, widget_args()).await
+}
+
+/// The widget settings tests use: a known token secret, sweeps and
+/// liveness records every 100 ms, no rate limit to speak of.
+pub fn widget_args() -> WidgetArgs {
+    WidgetArgs {
+        token_secret: Some(TOKEN_SECRET.into()),
+        touch_interval_ms: 100,
+        sweep_interval_ms: 100,
+        console_grace_ms: 60_000,
+        rate_burst: 10_000,
+        rate_per_sec: 10_000.0,
+        ..WidgetArgs::default()
+    }
+}
+
+/// The visitor-token secret of test servers.
+pub const TOKEN_SECRET: &str = "e2e-visitor-token-secret";
+
+/// [`spawn_app`] with other WebSocket and widget settings.
+pub async fn spawn_app_configured(pool: PgPool, ws: WsConfig, widget: WidgetArgs) -> TestApp {
     livedesk_eventstore::MIGRATOR.run(&pool).await.expect("migrations");
     let config = ServeConfig {
         bind: "127.0.0.1:0".parse().expect("address"),
         max_event_bytes: 1024 * 1024,
         ws,
+        widget,
     };
     let app = Application::build(pool, &config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.state().store.clone();
     let projections = app.state().projections.clone();
+    let widget = app.state().widget.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         store,
         projections,
+        widget,
         http: reqwest::Client::new(),
     }
 }

@@ -11,3 +11,4 @@ mod handling;
 mod health;
 mod helpers;
 mod subscriptions;
+mod widget;

@@ -65,6 +65,7 @@ async fn run(options: sqlx::postgres::PgConnectOptions, messages: usize) -> anyh
         bind: "127.0.0.1:0".parse()?,
         max_event_bytes: 1024 * 1024,
         ws: WsConfig::default(),
+        widget: livedesk::config::WidgetArgs::default(),
     };
     let app = Application::build(pool, &config).await?;
     let address = format!("ws://127.0.0.1:{}/graphql/ws", app.port());

@@ -140,6 +140,8 @@ struct Connection {
     init_received: bool,
     running: HashMap<String, AbortHandle>,
     finished: mpsc::UnboundedSender<(String, tokio::task::Id)>,
+    /// Marks the agent's console as connected while the socket is open.
+    _console: Option<crate::consoles::Console>,
 }
 
 impl Connection {
@@ -166,6 +168,7 @@ impl Connection {
             init_received: false,
             running: HashMap::new(),
             finished,
+            _console: None,
         };
         let init_deadline = Instant::now() + config.ws_init_timeout;
         let mut ping = tokio::time::interval_at(Instant::now() + config.ws_ping_interval, config.ws_ping_interval);
@@ -262,6 +265,9 @@ impl Connection {
             .map(str::to_owned);
         match authenticate(&self.state.api.pool, token.as_deref()).await {
             Ok(principal) => {
+                if let Some(agent) = principal.agent_id() {
+                    self._console = Some(self.state.api.consoles.connect(agent.0));
+                }
                 self.principal = Some(principal);
                 self.outbox.send(serde_json::json!({ "type": "connection_ack" }));
             }

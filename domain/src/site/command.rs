@@ -128,4 +128,24 @@ pub enum SiteCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Switch the widget off: its key stops working.
+    DisableWidget {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Switch the widget on again.
+    EnableWidget {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Set (or rotate) the identity-verification secret and say whether
+    /// signatures are required.
+    ConfigureIdentityVerification {
+        /// 32-256 printable ASCII characters, no spaces.
+        secret: String,
+        /// Whether unsigned identities are refused.
+        required: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }

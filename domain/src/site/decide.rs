@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use super::command::SiteCommand as Cmd;
 use super::error::SiteError;
 use super::event::{
-    AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, CustomFieldsDefined, SiteCreated, SiteEvent,
-    SiteProfileChanged, SiteSettingsChanged, TeamCreated, TextBlockAdded, TextBlockChanged, TextBlockRemoved,
+    AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, CustomFieldsDefined,
+    IdentityVerificationConfigured, SiteCreated, SiteEvent, SiteProfileChanged, SiteSettingsChanged, TeamCreated,
+    TextBlockAdded, TextBlockChanged, TextBlockRemoved, WidgetDisabled, WidgetEnabled,
 };
 use super::state::{SiteProfile, SiteState};
 use super::types::{CustomFieldDefinition, MAX_CUSTOM_FIELDS};
@@ -190,6 +191,32 @@ pub(super) fn decide(state: &SiteState, command: Cmd) -> Decision {
             Some(token) if token.revoked => Ok(Vec::new()),
             Some(_) => Ok(vec![SiteEvent::ApiTokenRevoked(ApiTokenRevoked { token_id, at })]),
         },
+        Cmd::DisableWidget { at } if site.widget_enabled => Ok(vec![SiteEvent::WidgetDisabled(WidgetDisabled { at })]),
+        Cmd::EnableWidget { at } if !site.widget_enabled => Ok(vec![SiteEvent::WidgetEnabled(WidgetEnabled { at })]),
+        Cmd::DisableWidget { .. } | Cmd::EnableWidget { .. } => Ok(Vec::new()),
+        Cmd::ConfigureIdentityVerification { secret, required, at } => {
+            validate_identity_secret(&secret)?;
+            if site.identity_secret.as_deref() == Some(secret.as_str()) && site.require_signed_identity == required {
+                return Ok(Vec::new());
+            }
+            let configured = IdentityVerificationConfigured { secret, required, at };
+            Ok(vec![SiteEvent::IdentityVerificationConfigured(configured)])
+        }
+    }
+}
+
+/// Shortest and longest identity-verification secret.
+pub const IDENTITY_SECRET_CHARS: std::ops::RangeInclusive<usize> = 32..=256;
+
+fn validate_identity_secret(secret: &str) -> Result<(), InputError> {
+    let ok = IDENTITY_SECRET_CHARS.contains(&secret.len()) && secret.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::Invalid {
+            field: "identity secret",
+            reason: "32-256 printable ASCII characters without spaces",
+        })
     }
 }
 

@@ -35,6 +35,12 @@ pub enum SiteEvent {
     ApiTokenIssued(ApiTokenIssued),
     /// See [`ApiTokenRevoked`].
     ApiTokenRevoked(ApiTokenRevoked),
+    /// See [`WidgetDisabled`].
+    WidgetDisabled(WidgetDisabled),
+    /// See [`WidgetEnabled`].
+    WidgetEnabled(WidgetEnabled),
+    /// See [`IdentityVerificationConfigured`].
+    IdentityVerificationConfigured(IdentityVerificationConfigured),
 }
 
 event_codec! {
@@ -51,6 +57,9 @@ event_codec! {
         AgentLeftTeam(AgentLeftTeam): "AgentLeftTeam", v = 1;
         ApiTokenIssued(ApiTokenIssued): "ApiTokenIssued", v = 1;
         ApiTokenRevoked(ApiTokenRevoked): "ApiTokenRevoked", v = 1;
+        WidgetDisabled(WidgetDisabled): "WidgetDisabled", v = 1;
+        WidgetEnabled(WidgetEnabled): "WidgetEnabled", v = 1;
+        IdentityVerificationConfigured(IdentityVerificationConfigured): "IdentityVerificationConfigured", v = 1;
     }
 }
 
@@ -194,6 +203,35 @@ pub struct ApiTokenIssued {
 pub struct ApiTokenRevoked {
     /// The token.
     pub token_id: ApiTokenId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The widget was switched off: its key no longer starts or serves
+/// sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetDisabled {
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The widget was switched on again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetEnabled {
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The secret the site's backend signs visitor identities with (HMAC-SHA256
+/// of the user id), and whether the widget requires a signature before it
+/// links a visitor to a user id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityVerificationConfigured {
+    /// The shared secret (kept in the log: the widget API must verify with
+    /// it; rotating appends a new one).
+    pub secret: String,
+    /// Whether an unsigned `tag` may set an external user id.
+    pub required: bool,
     /// When.
     pub at: DateTime<Utc>,
 }

@@ -3,9 +3,10 @@
 //!
 //! Rules kept here: allowed origins are origins; settings stay in their
 //! ranges (message limit 1 to 100,000 characters, 10,000 by default;
-//! sessions 1 minute to 1 day, 1 hour by default); custom field keys are
+//! sessions 1 second to 1 day, 1 hour by default); custom field keys are
 //! unique; text block shortcuts are unique among live blocks; team names are
-//! unique; API tokens are recorded by hash only; nothing is deleted (a
+//! unique; API tokens are recorded by hash only; the widget key works until
+//! the widget is disabled; an identity secret is 32-256 printable characters; nothing is deleted (a
 //! removed text block or a revoked token stays in history).
 
 mod command;
@@ -16,11 +17,12 @@ mod state;
 mod types;
 
 pub use command::SiteCommand;
-pub use decide::{MAX_ALLOWED_ORIGINS, MAX_SHORTCUT_CHARS, is_origin};
+pub use decide::{IDENTITY_SECRET_CHARS, MAX_ALLOWED_ORIGINS, MAX_SHORTCUT_CHARS, is_origin};
 pub use error::SiteError;
 pub use event::{
-    AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, CustomFieldsDefined, SiteCreated, SiteEvent,
-    SiteProfileChanged, SiteSettingsChanged, TeamCreated, TextBlockAdded, TextBlockChanged, TextBlockRemoved,
+    AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, CustomFieldsDefined,
+    IdentityVerificationConfigured, SiteCreated, SiteEvent, SiteProfileChanged, SiteSettingsChanged, TeamCreated,
+    TextBlockAdded, TextBlockChanged, TextBlockRemoved, WidgetDisabled, WidgetEnabled,
 };
 pub use state::{ApiToken, SiteProfile, SiteState, Team, TextBlock};
 pub use types::{CustomFieldDefinition, FieldKind, FieldValue, MAX_CUSTOM_FIELDS, SiteSettings, VisitorIdMode};

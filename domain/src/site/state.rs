@@ -48,6 +48,12 @@ pub struct SiteProfile {
     pub teams: BTreeMap<TeamId, Team>,
     /// API tokens, revoked ones included.
     pub api_tokens: BTreeMap<ApiTokenId, ApiToken>,
+    /// Whether the widget key works (on until disabled).
+    pub widget_enabled: bool,
+    /// The identity-verification secret, once configured.
+    pub identity_secret: Option<String>,
+    /// Whether identities must be signed with the secret.
+    pub require_signed_identity: bool,
 }
 
 /// A canned answer.
@@ -100,6 +106,9 @@ pub(super) fn evolve(state: SiteState, event: &SiteEvent) -> SiteState {
             text_blocks: BTreeMap::new(),
             teams: BTreeMap::new(),
             api_tokens: BTreeMap::new(),
+            widget_enabled: true,
+            identity_secret: None,
+            require_signed_identity: false,
         })),
         (SiteState::Active(mut site), event) => {
             site.apply(event);
@@ -173,6 +182,12 @@ impl SiteProfile {
                 if let Some(token) = self.api_tokens.get_mut(&e.token_id) {
                     token.revoked = true;
                 }
+            }
+            SiteEvent::WidgetDisabled(_) => self.widget_enabled = false,
+            SiteEvent::WidgetEnabled(_) => self.widget_enabled = true,
+            SiteEvent::IdentityVerificationConfigured(e) => {
+                self.identity_secret = Some(e.secret.clone());
+                self.require_signed_identity = e.required;
             }
         }
     }

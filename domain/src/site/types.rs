@@ -24,7 +24,7 @@ pub struct SiteSettings {
     pub keep_session_across_tabs: bool,
     /// Session-based or persistent visitor ids.
     pub visitor_ids: VisitorIdMode,
-    /// Longest session, in seconds (3600 by default, 60 to 86,400).
+    /// Longest session, in seconds (3600 by default, 1 to 86,400).
     pub max_session_duration_secs: u32,
     /// A hidden tab counts as idle after this many seconds (300 by default).
     pub idle_timeout_secs: u32,
@@ -64,8 +64,8 @@ impl SiteSettings {
         let checks: [(&'static str, bool, &'static str); 4] = [
             (
                 "max_session_duration_secs",
-                (60..=86_400).contains(&self.max_session_duration_secs),
-                "60 to 86400",
+                (1..=86_400).contains(&self.max_session_duration_secs),
+                "1 to 86400",
             ),
             (
                 "idle_timeout_secs",
@@ -74,8 +74,8 @@ impl SiteSettings {
             ),
             (
                 "leave_timeout_secs",
-                (5..=3_600).contains(&self.leave_timeout_secs),
-                "5 to 3600",
+                (1..=3_600).contains(&self.leave_timeout_secs),
+                "1 to 3600",
             ),
             (
                 "max_message_chars",

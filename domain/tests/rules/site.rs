@@ -227,3 +227,77 @@ fn an_api_token_is_recorded_by_its_hash_and_revoked_once() {
         })
         .then_error(SiteError::UnknownApiToken(id(31)));
 }
+
+#[test]
+fn a_disabled_widget_is_recorded_once_and_can_be_enabled_again() {
+    let disabled = SiteEvent::WidgetDisabled(WidgetDisabled { at: at(1) });
+    let state = site()
+        .when(SiteCommand::DisableWidget { at: at(1) })
+        .then([disabled.clone()]);
+    assert!(!state.active().expect("created").widget_enabled);
+    given([created(), disabled.clone()])
+        .when(SiteCommand::DisableWidget { at: at(2) })
+        .then_nothing();
+    let state = given([created(), disabled])
+        .when(SiteCommand::EnableWidget { at: at(2) })
+        .then([SiteEvent::WidgetEnabled(WidgetEnabled { at: at(2) })]);
+    assert!(state.active().expect("created").widget_enabled);
+    site().when(SiteCommand::EnableWidget { at: at(2) }).then_nothing();
+}
+
+#[test]
+fn identity_verification_needs_a_long_printable_secret_and_repeating_it_records_nothing() {
+    let secret = "s3cret-for-signing-user-ids-0123456789".to_owned();
+    let configured = SiteEvent::IdentityVerificationConfigured(IdentityVerificationConfigured {
+        secret: secret.clone(),
+        required: true,
+        at: at(1),
+    });
+    let state = site()
+        .when(SiteCommand::ConfigureIdentityVerification {
+            secret: secret.clone(),
+            required: true,
+            at: at(1),
+        })
+        .then([configured.clone()]);
+    let profile = state.active().expect("created");
+    assert_eq!(profile.identity_secret.as_deref(), Some(secret.as_str()));
+    assert!(profile.require_signed_identity);
+    given([created(), configured])
+        .when(SiteCommand::ConfigureIdentityVerification {
+            secret,
+            required: true,
+            at: at(2),
+        })
+        .then_nothing();
+    for bad in ["short", "with a space but long enough to pass the length rule"] {
+        site()
+            .when(SiteCommand::ConfigureIdentityVerification {
+                secret: bad.into(),
+                required: false,
+                at: at(1),
+            })
+            .then_error(
+                InputError::Invalid {
+                    field: "identity secret",
+                    reason: "32-256 printable ASCII characters without spaces",
+                }
+                .into(),
+            );
+    }
+}
+
+#[test]
+fn a_one_second_leave_timeout_and_maximum_duration_are_allowed_but_zero_is_not() {
+    let short = SiteSettings {
+        leave_timeout_secs: 1,
+        max_session_duration_secs: 1,
+        ..SiteSettings::default()
+    };
+    assert_eq!(short.validate(), Ok(()));
+    let zero = SiteSettings {
+        leave_timeout_secs: 0,
+        ..SiteSettings::default()
+    };
+    assert!(zero.validate().is_err());
+}

@@ -214,7 +214,13 @@ async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: Site
                 .execute(tx)
                 .await?;
         }
-        SiteEvent::TextBlockAdded(_) | SiteEvent::TextBlockChanged(_) | SiteEvent::TextBlockRemoved(_) => {}
+        // The widget API keeps its own view of these (livedesk-widget).
+        SiteEvent::TextBlockAdded(_)
+        | SiteEvent::TextBlockChanged(_)
+        | SiteEvent::TextBlockRemoved(_)
+        | SiteEvent::WidgetDisabled(_)
+        | SiteEvent::WidgetEnabled(_)
+        | SiteEvent::IdentityVerificationConfigured(_) => {}
     }
     Ok(())
 }
