@@ -21,6 +21,16 @@ pub struct Cli {
 pub enum Command {
     /// Apply migrations, then serve HTTP until stopped (Ctrl-C or SIGTERM).
     Serve(Box<ServeConfig>),
+    /// Serve with a demo site ("Demo Shop", widget key `demo-shop`), two agents
+    /// whose fresh tokens are printed, and simulated visitors.
+    Demo {
+        /// Simulated visitors at any time.
+        #[arg(long, env = "LIVEDESK_DEMO_VISITORS", default_value_t = 25)]
+        visitors: usize,
+        /// How to serve.
+        #[command(flatten)]
+        serve: Box<ServeConfig>,
+    },
     /// Apply the embedded migrations and exit.
     Migrate,
     /// Manage the read models.
@@ -154,6 +164,13 @@ pub struct WidgetArgs {
     /// its last address is used). Only set it behind such a proxy.
     #[arg(long = "widget-client-ip-header", env = "LIVEDESK_WIDGET_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// Client addresses the rate limit leaves alone (comma-separated).
+    #[arg(
+        long = "widget-rate-exempt",
+        env = "LIVEDESK_WIDGET_RATE_EXEMPT",
+        value_delimiter = ','
+    )]
+    pub rate_exempt: Vec<std::net::IpAddr>,
     /// Header a trusted proxy puts the visitor's country in (e.g.
     /// CF-IPCountry).
     #[arg(long = "widget-country-header", env = "LIVEDESK_WIDGET_COUNTRY_HEADER")]
@@ -218,6 +235,7 @@ impl Default for WidgetArgs {
             max_body_bytes: 65_536,
             rate_burst: 60,
             rate_per_sec: 10.0,
+            rate_exempt: Vec::new(),
             client_ip_header: None,
             country_header: None,
             geoip_db: None,
@@ -263,6 +281,7 @@ impl WidgetArgs {
         config.max_body_bytes = self.max_body_bytes;
         config.rate_burst = self.rate_burst;
         config.rate_per_sec = self.rate_per_sec;
+        config.rate_exempt.clone_from(&self.rate_exempt);
         config.client_ip_header.clone_from(&self.client_ip_header);
         config.country_header.clone_from(&self.country_header);
         config.geoip_db.clone_from(&self.geoip_db);

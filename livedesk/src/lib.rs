@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod database;
+pub mod demo;
 pub mod http;
 pub mod startup;
 pub mod tokens;

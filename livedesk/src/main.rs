@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use livedesk::config::{Cli, Command, ProjectionsCommand};
-use livedesk::{database, startup, tokens};
+use livedesk::{database, demo, startup, tokens};
 
 /// mimalloc: with glibc's allocator, `malloc` and `free` were a fifth of
 /// the CPU time of a read-model rebuild.
@@ -16,6 +16,7 @@ async fn main() -> std::process::ExitCode {
     startup::init_tracing();
     let result = match cli.command {
         Command::Serve(serve) => startup::serve(&cli.database, &serve).await,
+        Command::Demo { visitors, serve } => demo::run(&cli.database, &serve, visitors).await,
         Command::Migrate => database::connect_and_migrate(&cli.database).await.map(|_| ()),
         Command::Projections(ProjectionsCommand::Rebuild { name }) => {
             startup::rebuild_projections(&cli.database, name.as_deref()).await

@@ -4,6 +4,7 @@
 
 mod authorization;
 mod bad_input;
+mod browser;
 mod console;
 mod fixtures;
 mod graphql_http;

@@ -23,6 +23,7 @@ pub mod limit;
 pub mod live;
 pub mod liveness;
 mod routes;
+pub use routes::DEMO_WIDGET_KEY;
 mod session;
 pub mod sites;
 mod stats;

@@ -5,6 +5,8 @@ mod activity;
 mod chat;
 mod identity;
 mod start;
+mod web;
+pub use web::DEMO_WIDGET_KEY;
 mod ws;
 
 use std::net::SocketAddr;
@@ -49,6 +51,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(widget: Widget) -> Router
         .route("/widget/v1/ws", get(ws::upgrade))
         .layer(middleware::from_fn_with_state(widget.clone(), rate_limit))
         .layer(cors)
+        // Static files: no rate limit.
+        .route("/widget.js", get(web::script))
+        .route("/demo", get(web::demo))
+        .route("/demo/{page}", get(web::demo_page))
         .with_state(widget)
 }
 
