@@ -15,7 +15,6 @@ use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -39,8 +38,8 @@ pub fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
-    let line = stdin.next_line().await?.context("no plan on stdin")?;
+    let mut stdin = stdin_lines();
+    let line = stdin.recv().await.context("no plan on stdin")?;
     let plan: Plan = serde_json::from_str(&line).context("the plan")?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(plan.senders + OPENING)
@@ -76,8 +75,22 @@ fn report(stage: &str, open: usize, closed: usize, load: Option<LoadReport>) {
     }
 }
 
-async fn wait_next(stdin: &mut Lines<BufReader<Stdin>>) -> anyhow::Result<()> {
-    match stdin.next_line().await? {
+/// Stdin's lines, read on a thread of their own.
+fn stdin_lines() -> tokio::sync::mpsc::Receiver<String> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+async fn wait_next(stdin: &mut tokio::sync::mpsc::Receiver<String>) -> anyhow::Result<()> {
+    match stdin.recv().await {
         Some(line) if line == "next" => Ok(()),
         other => bail!("expected `next` on stdin, got {other:?}"),
     }
