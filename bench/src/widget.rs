@@ -274,7 +274,11 @@ async fn drive(
         if load.delivered == load.sent {
             String::new()
         } else {
-            format!(" ({} of {} messages never arrived)", load.sent - load.delivered, load.sent)
+            format!(
+                " ({} of {} messages never arrived)",
+                load.sent - load.delivered,
+                load.sent
+            )
         }
     );
     Ok(())

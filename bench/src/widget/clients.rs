@@ -148,7 +148,11 @@ async fn open_sockets(plan: &Plan, tokens: &[String], closed: &Arc<AtomicUsize>)
         .await;
     let failed: Vec<_> = opened.iter().filter_map(|r| r.as_ref().err()).collect();
     if let Some(first) = failed.first() {
-        bail!("{} of {} sockets failed to open, first: {first:#}", failed.len(), tokens.len());
+        bail!(
+            "{} of {} sockets failed to open, first: {first:#}",
+            failed.len(),
+            tokens.len()
+        );
     }
     Ok(opened.len())
 }
@@ -209,8 +213,7 @@ async fn chat(http: &reqwest::Client, plan: &Plan, tokens: &[String]) -> anyhow:
         });
     }
     while senders.join_next().await.is_some() {}
-    let sent_in_window = lock(&sent).values().filter(|(_, counts)| *counts).count() as u64
-        + lock(&delivered).len();
+    let sent_in_window = lock(&sent).values().filter(|(_, counts)| *counts).count() as u64 + lock(&delivered).len();
     // Stragglers get ten seconds.
     let deadline = Instant::now() + Duration::from_secs(10);
     while lock(&sent).values().any(|(_, counts)| *counts) && Instant::now() < deadline {
@@ -242,7 +245,10 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, body: &str) -> any
         .context("POST /widget/v1/messages")?;
     if !response.status().is_success() {
         let status = response.status();
-        bail!("POST /widget/v1/messages: {status} {}", response.text().await.unwrap_or_default());
+        bail!(
+            "POST /widget/v1/messages: {status} {}",
+            response.text().await.unwrap_or_default()
+        );
     }
     Ok(())
 }
