@@ -8,7 +8,10 @@
 //! - `delivery`: commit-to-delivery latency to a live subscriber;
 //! - `read`: `read_all` over 1,000,000 events;
 //! - `projections`: rebuilding the read models, projection lag, read
-//!   queries.
+//!   queries;
+//! - `widget`: memory per idle widget WebSocket and visitor-message-to-agent
+//!   latency on one server process (not in the default set: it needs
+//!   `ulimit -n` above 11,000 and a few minutes).
 //!
 //! `docs/benchmarks.md` records a run.
 
@@ -22,6 +25,7 @@ mod load;
 mod projections;
 mod read;
 mod table;
+mod widget;
 
 use std::time::{Duration, Instant};
 
@@ -45,7 +49,10 @@ struct Cli {
     /// A smoke run: sizes and durations about 10x smaller.
     #[arg(long)]
     quick: bool,
-    /// Which scenarios to run (all when none is named).
+    /// Internal: run as the client process of the `widget` scenario.
+    #[arg(long, hide = true)]
+    widget_clients: bool,
+    /// Which scenarios to run (all but `widget` when none is named).
     #[arg(value_enum)]
     scenarios: Vec<Scenario>,
 }
@@ -57,6 +64,7 @@ enum Scenario {
     Delivery,
     Read,
     Projections,
+    Widget,
 }
 
 /// How long and how big: the full run or the `--quick` one.
@@ -102,6 +110,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.widget_clients {
+        return widget::clients::main();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -146,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("scenario delivery")?,
             Scenario::Read => read::run(&pool, scale).await.context("scenario read")?,
             Scenario::Projections => projections::run(&pool, scale).await.context("scenario projections")?,
+            Scenario::Widget => widget::run(&pool, scale).await.context("scenario widget")?,
         }
         println!(
             "\n({scenario:?} took {:.1} s; other processes used {:.0}% of the machine's CPU meanwhile)",
