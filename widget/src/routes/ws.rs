@@ -45,8 +45,13 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> WidgetResult<Response> {
     let caller = widget.caller(token(&headers, query.token.as_deref())).await?;
+    // A visitor's frames are small: tungstenite's 128 KiB read buffer per
+    // socket was almost all of an idle session's memory (livedesk-bench
+    // widget: 135 of 138 KiB).
     Ok(ws
         .max_message_size(4096)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| run(widget, caller, socket))
         .into_response())
 }
