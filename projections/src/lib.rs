@@ -13,9 +13,12 @@
 //!   stops a projector on a failing event instead of skipping it.
 //! - [`rebuild`]: replays a projector from position 0 into shadow tables and
 //!   swaps them in atomically.
-//! - [`models`]: the read models.
+//! - [`models`]: the read models; [`read`]: the queries the APIs read them
+//!   with; [`liveness`]: the widget's signs of life (process state, not
+//!   events).
 
 mod error;
+pub mod liveness;
 pub mod models;
 mod projector;
 pub mod read;

@@ -120,6 +120,16 @@ async fn one<T: DeserializeOwned + Send + Unpin + 'static>(
     Ok(row.map(|Json(row)| row))
 }
 
+/// The rows of `sql` (one `to_jsonb` column, `$1` the ids).
+async fn by_ids<T: DeserializeOwned + Send + Unpin + 'static>(
+    pool: &PgPool,
+    sql: &'static str,
+    ids: &[Uuid],
+) -> Rows<T> {
+    let rows = sqlx::query_scalar(sql).bind(ids).fetch_all(pool).await?;
+    Ok(unwrap_rows(rows))
+}
+
 fn unwrap_rows<T>(rows: Vec<Json<T>>) -> Vec<T> {
     rows.into_iter().map(|Json(row)| row).collect()
 }
@@ -238,11 +248,12 @@ pub async fn live_session(pool: &PgPool, id: Uuid) -> Result<Option<LiveSessionR
 
 /// Live sessions by id (those that still exist).
 pub async fn live_sessions_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<LiveSessionRow> {
-    let rows = sqlx::query_scalar("SELECT to_jsonb(s) FROM live_sessions s WHERE session_id = ANY($1)")
-        .bind(ids)
-        .fetch_all(pool)
-        .await?;
-    Ok(unwrap_rows(rows))
+    by_ids(
+        pool,
+        "SELECT to_jsonb(s) FROM live_sessions s WHERE session_id = ANY($1)",
+        ids,
+    )
+    .await
 }
 
 /// The live session of `site` with `code`, if its visitor shared it.
@@ -330,11 +341,12 @@ pub async fn conversation(pool: &PgPool, id: Uuid) -> Result<Option<Conversation
 
 /// Conversations by id (those that exist).
 pub async fn conversations_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<ConversationRow> {
-    let rows = sqlx::query_scalar("SELECT to_jsonb(c) FROM conversations c WHERE conversation_id = ANY($1)")
-        .bind(ids)
-        .fetch_all(pool)
-        .await?;
-    Ok(unwrap_rows(rows))
+    by_ids(
+        pool,
+        "SELECT to_jsonb(c) FROM conversations c WHERE conversation_id = ANY($1)",
+        ids,
+    )
+    .await
 }
 
 /// A page of the inbox of `site`.

@@ -8,7 +8,7 @@
 //! - `session`: start, resume, join, renew and end sessions.
 //! - [`live`]: one tail of the log per process feeding every widget
 //!   socket.
-//! - [`liveness`] and `sweep`: heartbeats recorded by every process; the
+//! - `sweep` (with `livedesk_projections::liveness`): heartbeats recorded by every process; the
 //!   one elected sweeper ends silent sessions and releases abandoned
 //!   take-overs.
 //! - [`assistant`]: the [`assistant::Responder`] trait, the built-in
@@ -21,7 +21,6 @@ pub mod config;
 pub mod error;
 pub mod limit;
 pub mod live;
-pub mod liveness;
 mod routes;
 pub use routes::DEMO_WIDGET_KEY;
 mod session;

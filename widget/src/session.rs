@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use crate::Widget;
 use crate::error::{WidgetError, WidgetResult};
-use crate::liveness;
 use crate::token::Claims;
 use crate::view::HandledBy;
+use livedesk_projections::liveness;
 
 /// Namespace of the visitor's conversation id (UUID v5 of the visitor id).
 const CONVERSATIONS: Uuid = Uuid::from_u128(0x6c1d_5e2a_9b7f_4c43_8f0e_2d6a_17c4_b9e1);

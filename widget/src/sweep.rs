@@ -18,12 +18,12 @@ use livedesk_domain::conversation::{ConversationCommand, ReleaseReason};
 use livedesk_domain::session::{EndReason, SessionCommand, SessionError};
 use livedesk_domain::{Actor, Initiator};
 use livedesk_eventstore::CommandError;
+use livedesk_projections::liveness;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, PgConnection};
 use uuid::Uuid;
 
 use crate::Widget;
-use crate::liveness;
 use crate::session::context;
 use crate::stats::Stats;
 
@@ -72,11 +72,7 @@ pub(crate) async fn contend(widget: Widget) {
         }
         let Some(c) = conn.as_mut() else { continue };
         if !leader {
-            match sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                .bind(LOCK)
-                .fetch_one(&mut *c)
-                .await
-            {
+            match liveness::try_lock(c, LOCK).await {
                 Ok(held) => leader = held,
                 Err(error) => {
                     tracing::warn!(%error, "widget sweep lock attempt failed; reconnecting");

@@ -14,8 +14,8 @@ use super::token;
 use crate::Widget;
 use crate::body::JsonBody;
 use crate::error::{WidgetError, WidgetResult};
-use crate::liveness;
 use crate::session::{Client, Renewal, check_page};
+use livedesk_projections::liveness;
 
 /// A body with only the token (for callers that cannot set headers).
 #[derive(Debug, Default, Deserialize)]

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::Widget;
 use crate::body::JsonBody;
 use crate::error::{WidgetError, WidgetResult};
-use crate::liveness;
 use crate::session::{Client, SessionInfo, check_page, context};
+use livedesk_projections::liveness;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

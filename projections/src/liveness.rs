@@ -1,8 +1,8 @@
-//! The liveness tables (`widget_sessions`, `console_presence`): who shows
-//! signs of life, recorded by every process, read by the elected sweeper.
-//!
-//! The SQL lives here rather than in `livedesk-projections` because these
-//! rows are not derived from events: they are transient process state.
+//! The widget's liveness tables (`widget_sessions`, `console_presence`):
+//! who shows signs of life, recorded by every process, read by the widget's
+//! elected sweeper. Not read models (no event writes them; they are
+//! transient process state), but SQL, so here beside the read models the
+//! sweep also reads (`conversations`).
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -138,6 +138,15 @@ pub async fn unwatched_take_overs(conn: &mut PgConnection, grace_ms: i64) -> Res
     .bind(grace_ms)
     .fetch_all(conn)
     .await
+}
+
+/// Tries to take the session-level advisory lock `name` on `conn` (the
+/// election of one sweeper among processes).
+pub async fn try_lock(conn: &mut PgConnection, name: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+        .bind(name)
+        .fetch_one(conn)
+        .await
 }
 
 /// A heartbeat of `session`: its maximum duration's end, or `None` when
