@@ -107,6 +107,69 @@ async fn thirty_two_writers_committing_out_of_order_lose_nothing(_: PgPoolOption
     pool.close().await;
 }
 
+/// Subscriptions of one store share one in-memory tail of the log. A
+/// subscription that stops reading while far more events than the tail
+/// holds are written falls behind it and must go back to the database;
+/// filtered ones take their events from the tail. Each gets exactly its
+/// events, in order.
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn subscriptions_sharing_the_tail_lose_nothing_when_one_falls_behind_it(pool: PgPool) {
+    const APPENDS: usize = 200;
+    const PER_APPEND: u64 = 10;
+    let store = PgEventStore::new(
+        pool.clone(),
+        PgStoreConfig {
+            tail_events: 50,
+            subscription_page: 20,
+            ..PgStoreConfig::default()
+        },
+    );
+    let only = |category: &str| Filter {
+        categories: vec![category.to_owned()],
+        ..Filter::default()
+    };
+    let total = APPENDS * PER_APPEND as usize;
+    let sessions = tokio::spawn(collect(store.subscribe_all(0, only("session")), total / 2));
+    let conversations = tokio::spawn(collect(store.subscribe_all(0, only("conversation")), total / 2));
+    let mut slow = store.subscribe_all(0, Filter::all());
+    let mut written: std::collections::HashMap<&str, HashSet<Uuid>> = std::collections::HashMap::new();
+    let mut first = None;
+    for i in 0..APPENDS {
+        let category = if i % 2 == 0 { "session" } else { "conversation" };
+        let batch = events(PER_APPEND);
+        written
+            .entry(category)
+            .or_default()
+            .extend(batch.iter().map(|e| e.event_id));
+        store
+            .append(&stream(category), ExpectedVersion::Any, batch)
+            .await
+            .expect("append");
+        if i == 0 {
+            // Read one, then stall while 40 times the tail is written.
+            first = Some(collect_one(&mut slow).await);
+        }
+    }
+    let mut seen = vec![first.expect("the first event")];
+    seen.extend(collect(slow, total - 1).await);
+    assert_strictly_increasing(&seen.iter().map(|e| e.position).collect::<Vec<_>>());
+    let all: HashSet<Uuid> = written.values().flatten().copied().collect();
+    assert_eq!(
+        ids(&seen),
+        all,
+        "the subscription behind the tail missed or invented events"
+    );
+    for (category, subscriber) in [("session", sessions), ("conversation", conversations)] {
+        let seen = subscriber.await.expect("subscriber");
+        assert!(seen.iter().all(|e| e.stream.category() == category));
+        assert_eq!(
+            ids(&seen),
+            written[category],
+            "the {category} subscription missed events"
+        );
+    }
+}
+
 #[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
 async fn concurrent_group_commits_from_two_processes_lose_nothing(_: PgPoolOptions, options: PgConnectOptions) {
     const APPENDS_PER_WRITER: usize = 63;

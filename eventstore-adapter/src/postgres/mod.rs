@@ -39,6 +39,10 @@ pub struct PgStoreConfig {
     pub max_batch_events: usize,
     /// Events a subscription reads per query while catching up.
     pub subscription_page: usize,
+    /// Newest events kept in memory for the store's subscriptions (the
+    /// shared tail, see `subscribe`); a subscription further behind reads
+    /// the database.
+    pub tail_events: usize,
 }
 
 impl Default for PgStoreConfig {
@@ -48,6 +52,7 @@ impl Default for PgStoreConfig {
             lanes: 1,
             max_batch_events: 2000,
             subscription_page: 2000,
+            tail_events: 10_000,
         }
     }
 }
@@ -71,7 +76,7 @@ impl PgEventStore {
     pub fn new(pool: PgPool, config: PgStoreConfig) -> Self {
         let metrics = Arc::new(StoreMetrics::with_lanes(config.lanes.max(1)));
         let appends = append::spawn_lanes(pool.clone(), config, metrics.clone());
-        let notifier = subscribe::Notifier::new(&pool, metrics.clone());
+        let notifier = subscribe::Notifier::new(&pool, metrics.clone(), config);
         Self {
             pool,
             appends,
