@@ -3,8 +3,11 @@
 mod given;
 
 mod agent;
+mod business_hours;
 mod codec;
 mod conversation;
+mod routing;
 mod session;
 mod site;
+mod sla_policy;
 mod visitor;
