@@ -9,5 +9,6 @@ mod conversation;
 mod routing;
 mod session;
 mod site;
+mod site_sla;
 mod sla_policy;
 mod visitor;
