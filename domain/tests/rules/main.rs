@@ -9,6 +9,7 @@ mod conversation;
 mod routing;
 mod session;
 mod site;
+mod site_routing;
 mod site_sla;
 mod sla_policy;
 mod visitor;
