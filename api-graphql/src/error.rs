@@ -197,9 +197,16 @@ impl From<SiteError> for ApiError {
             | SiteError::DuplicateTeam(_)
             | SiteError::TeamNameTaken(_)
             | SiteError::DuplicateApiToken(_) => Self::conflict(message),
-            SiteError::Invalid(_) | SiteError::InvalidOrigin(_) | SiteError::DuplicateFieldKey(_) => {
-                Self::BadInput(message)
-            }
+            SiteError::Invalid(_)
+            | SiteError::InvalidOrigin(_)
+            | SiteError::DuplicateFieldKey(_)
+            | SiteError::DuplicateSlaPolicy(_)
+            | SiteError::NoSlaTarget(_)
+            | SiteError::DuplicateRoutingRule(_)
+            | SiteError::InvalidPathPrefix(_)
+            | SiteError::InvalidLanguage(_)
+            | SiteError::UnknownTimeZone(_)
+            | SiteError::OverlappingHours(_) => Self::BadInput(message),
         }
     }
 }

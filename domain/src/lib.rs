@@ -13,6 +13,10 @@
 //! | one browsing session (a Live View row) | `session-{id}` | [`session`] |
 //! | one chat | `conversation-{id}` | [`conversation`] |
 //!
+//! Beside them, pure functions the process managers and timers use: SLA
+//! clocks in business time ([`sla`]) and routing with auto-assignment
+//! ([`routing`]).
+//!
 //! The crate does no IO and nothing async: time, ids and random values arrive
 //! on commands. A test (`tests/dependencies.rs`) keeps sqlx, tokio, axum and
 //! async-graphql out of its dependency tree. The event catalogue is
@@ -28,9 +32,12 @@ mod codec;
 pub mod conversation;
 pub mod ids;
 pub mod limits;
+pub mod matching;
 pub mod people;
+pub mod routing;
 pub mod session;
 pub mod site;
+pub mod sla;
 pub mod visitor;
 
 pub use aggregate::{Aggregate, DecodeError, EventCodec};

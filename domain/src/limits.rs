@@ -23,6 +23,26 @@ pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_REFERENCE_CHARS: usize = 2_048;
 /// Longest page path, title or referrer recorded on a session.
 pub const MAX_PAGE_CHARS: usize = 2_048;
+/// Most SLA policies on a site.
+pub const MAX_SLA_POLICIES: usize = 100;
+/// Most routing rules on a site.
+pub const MAX_ROUTING_RULES: usize = 100;
+/// Most values in one condition of a policy or rule (providers, labels,
+/// teams, path prefixes or languages).
+pub const MAX_CONDITION_VALUES: usize = 50;
+/// Longest page path prefix in a condition.
+pub const MAX_PATH_PREFIX_CHARS: usize = 512;
+/// Longest language range in a condition (`de`, `de-AT`), as BCP 47 allows.
+pub const MAX_LANGUAGE_CHARS: usize = 35;
+/// Longest SLA target: 90 days of business time, in seconds.
+pub const MAX_SLA_TARGET_SECS: u32 = 90 * 86_400;
+/// Most weekly business-hours intervals on a site.
+pub const MAX_BUSINESS_INTERVALS: usize = 100;
+/// Most holidays on a site (a few years' worth).
+pub const MAX_HOLIDAYS: usize = 500;
+/// Shortest and longest wait before an unanswered conversation is
+/// reassigned, in seconds (30 seconds to 1 day).
+pub const REASSIGN_AFTER_SECS: std::ops::RangeInclusive<u32> = 30..=86_400;
 
 /// Input that breaks a size rule. Each aggregate's error wraps it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

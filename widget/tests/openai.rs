@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use livedesk_domain::site::{SiteProfile, SiteSettings, TextBlock};
+use livedesk_domain::site::{SiteProfile, SiteSettings, SlaAndRouting, TextBlock};
 use livedesk_domain::{SiteId, TextBlockId};
 use livedesk_widget::assistant::openai::OpenAi;
 use livedesk_widget::assistant::{Question, Responder, ResponderError, Turn};
@@ -67,6 +67,7 @@ fn question(text: &str) -> Question {
             widget_enabled: true,
             identity_secret: None,
             require_signed_identity: false,
+            sla_and_routing: SlaAndRouting::default(),
         }),
         history: vec![
             Turn {

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use super::types::{CustomFieldDefinition, SiteSettings};
 use crate::ids::{AgentId, ApiTokenId, SiteId, TeamId, TextBlockId};
 use crate::people::Role;
+use crate::routing::RoutingRule;
+use crate::sla::{BusinessHours, SlaPolicy};
 
 /// A request to change a site. Who may issue it (admins) is checked by the
 /// API; the rules here are about the site itself.
@@ -145,6 +147,40 @@ pub enum SiteCommand {
         secret: String,
         /// Whether unsigned identities are refused.
         required: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Replace the ordered list of SLA policies (the first match applies).
+    DefineSlaPolicies {
+        /// All policies, in order; ids unique.
+        policies: Vec<SlaPolicy>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Set the business hours SLA clocks run in, or clear them (`None`:
+    /// clocks always run).
+    SetBusinessHours {
+        /// The hours, or `None` for 24/7.
+        hours: Option<BusinessHours>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Replace the ordered list of routing rules (the first match routes).
+    DefineRoutingRules {
+        /// All rules, in order; ids unique.
+        rules: Vec<RoutingRule>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Switch auto-assignment and reassignment on or off.
+    ConfigureAutoAssignment {
+        /// Routed conversations go to an agent of the team automatically.
+        enabled: bool,
+        /// Reassign a conversation unanswered this long (30 to 86,400
+        /// seconds); `None` never does.
+        reassign_after_secs: Option<u32>,
+        /// Reassign an agent's conversations when the agent goes offline.
+        reassign_when_offline: bool,
         /// When.
         at: DateTime<Utc>,
     },

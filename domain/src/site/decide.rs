@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::command::SiteCommand as Cmd;
+use super::config;
 use super::error::SiteError;
 use super::event::{
     AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, CustomFieldsDefined,
@@ -15,6 +16,7 @@ use super::state::{SiteProfile, SiteState};
 use super::types::{CustomFieldDefinition, MAX_CUSTOM_FIELDS};
 use crate::ids::TextBlockId;
 use crate::limits::{self, DEFAULT_MAX_MESSAGE_CHARS, InputError, MAX_NAME_CHARS};
+use crate::routing::AutoAssignment;
 
 type Decision = Result<Vec<SiteEvent>, SiteError>;
 
@@ -201,6 +203,22 @@ pub(super) fn decide(state: &SiteState, command: Cmd) -> Decision {
             }
             let configured = IdentityVerificationConfigured { secret, required, at };
             Ok(vec![SiteEvent::IdentityVerificationConfigured(configured)])
+        }
+        Cmd::DefineSlaPolicies { policies, at } => config::define_sla_policies(site, policies, at),
+        Cmd::SetBusinessHours { hours, at } => config::set_business_hours(site, hours, at),
+        Cmd::DefineRoutingRules { rules, at } => config::define_routing_rules(site, rules, at),
+        Cmd::ConfigureAutoAssignment {
+            enabled,
+            reassign_after_secs,
+            reassign_when_offline,
+            at,
+        } => {
+            let wanted = AutoAssignment {
+                enabled,
+                reassign_after_secs,
+                reassign_when_offline,
+            };
+            config::configure_auto_assignment(site, wanted, at)
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Why a site command was rejected.
 
-use crate::ids::{ApiTokenId, TeamId, TextBlockId};
+use chrono::Weekday;
+
+use crate::ids::{ApiTokenId, RoutingRuleId, SlaPolicyId, TeamId, TextBlockId};
 use crate::limits::InputError;
 
 /// The rule a site command breaks. A rejected command appends nothing.
@@ -45,4 +47,25 @@ pub enum SiteError {
     /// No such token.
     #[error("no API token {0} on this site")]
     UnknownApiToken(ApiTokenId),
+    /// An SLA policy id listed twice.
+    #[error("SLA policy {0} is listed twice")]
+    DuplicateSlaPolicy(SlaPolicyId),
+    /// An SLA policy with no target at all.
+    #[error("SLA policy {0} sets no target (first response, next response or resolution)")]
+    NoSlaTarget(SlaPolicyId),
+    /// A routing rule id listed twice.
+    #[error("routing rule {0} is listed twice")]
+    DuplicateRoutingRule(RoutingRuleId),
+    /// Not a page path prefix.
+    #[error("{0:?} is not a page path prefix such as /pricing")]
+    InvalidPathPrefix(String),
+    /// Not a language range.
+    #[error("{0:?} is not a language such as de or de-AT")]
+    InvalidLanguage(String),
+    /// Not an IANA time zone.
+    #[error("{0:?} is not an IANA time zone such as Europe/Berlin")]
+    UnknownTimeZone(String),
+    /// Two business-hours intervals of one weekday overlap.
+    #[error("business hours overlap on {0}")]
+    OverlappingHours(Weekday),
 }

@@ -7,6 +7,8 @@ use super::types::{CustomFieldDefinition, SiteSettings};
 use crate::codec::event_codec;
 use crate::ids::{AgentId, ApiTokenId, SiteId, TeamId, TextBlockId};
 use crate::people::Role;
+use crate::routing::{AutoAssignment, RoutingRule};
+use crate::sla::{BusinessHours, SlaPolicy};
 
 /// Everything that can happen to a site.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +43,14 @@ pub enum SiteEvent {
     WidgetEnabled(WidgetEnabled),
     /// See [`IdentityVerificationConfigured`].
     IdentityVerificationConfigured(IdentityVerificationConfigured),
+    /// See [`SlaPoliciesDefined`].
+    SlaPoliciesDefined(SlaPoliciesDefined),
+    /// See [`BusinessHoursSet`].
+    BusinessHoursSet(BusinessHoursSet),
+    /// See [`RoutingRulesDefined`].
+    RoutingRulesDefined(RoutingRulesDefined),
+    /// See [`AutoAssignmentConfigured`].
+    AutoAssignmentConfigured(AutoAssignmentConfigured),
 }
 
 event_codec! {
@@ -60,6 +70,10 @@ event_codec! {
         WidgetDisabled(WidgetDisabled): "WidgetDisabled", v = 1;
         WidgetEnabled(WidgetEnabled): "WidgetEnabled", v = 1;
         IdentityVerificationConfigured(IdentityVerificationConfigured): "IdentityVerificationConfigured", v = 1;
+        SlaPoliciesDefined(SlaPoliciesDefined): "SlaPoliciesDefined", v = 1;
+        BusinessHoursSet(BusinessHoursSet): "BusinessHoursSet", v = 1;
+        RoutingRulesDefined(RoutingRulesDefined): "RoutingRulesDefined", v = 1;
+        AutoAssignmentConfigured(AutoAssignmentConfigured): "AutoAssignmentConfigured", v = 1;
     }
 }
 
@@ -234,4 +248,59 @@ pub struct IdentityVerificationConfigured {
     pub required: bool,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+/// The SLA policies were (re)defined; the payload holds the whole ordered
+/// list (the first matching policy applies to a conversation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaPoliciesDefined {
+    /// The policies now, in order.
+    pub policies: Vec<SlaPolicy>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The business hours SLA clocks run in were set, or cleared (`None`:
+/// clocks always run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusinessHoursSet {
+    /// The hours now.
+    pub hours: Option<BusinessHours>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The routing rules were (re)defined; the payload holds the whole ordered
+/// list (the first matching rule routes a conversation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingRulesDefined {
+    /// The rules now, in order.
+    pub rules: Vec<RoutingRule>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Auto-assignment and reassignment were configured; the payload holds all
+/// of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoAssignmentConfigured {
+    /// Routed conversations go to an agent of the team automatically.
+    pub enabled: bool,
+    /// Reassign a conversation unanswered this many seconds.
+    pub reassign_after_secs: Option<u32>,
+    /// Reassign an agent's conversations when the agent goes offline.
+    pub reassign_when_offline: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl AutoAssignmentConfigured {
+    /// The configuration it records.
+    pub fn auto_assignment(&self) -> AutoAssignment {
+        AutoAssignment {
+            enabled: self.enabled,
+            reassign_after_secs: self.reassign_after_secs,
+            reassign_when_offline: self.reassign_when_offline,
+        }
+    }
 }

@@ -7,9 +7,13 @@
 //! unique; text block shortcuts are unique among live blocks; team names are
 //! unique; API tokens are recorded by hash only; the widget key works until
 //! the widget is disabled; an identity secret is 32-256 printable characters; nothing is deleted (a
-//! removed text block or a revoked token stays in history).
+//! removed text block or a revoked token stays in history). SLA policies
+//! and routing rules are ordered lists with unique ids, bounded conditions
+//! and teams of the site; business hours are in an IANA zone with
+//! non-overlapping intervals (see [`SlaAndRouting`]).
 
 mod command;
+mod config;
 mod decide;
 mod error;
 mod event;
@@ -17,12 +21,14 @@ mod state;
 mod types;
 
 pub use command::SiteCommand;
+pub use config::SlaAndRouting;
 pub use decide::{IDENTITY_SECRET_CHARS, MAX_ALLOWED_ORIGINS, MAX_SHORTCUT_CHARS, is_origin};
 pub use error::SiteError;
 pub use event::{
-    AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, CustomFieldsDefined,
-    IdentityVerificationConfigured, SiteCreated, SiteEvent, SiteProfileChanged, SiteSettingsChanged, TeamCreated,
-    TextBlockAdded, TextBlockChanged, TextBlockRemoved, WidgetDisabled, WidgetEnabled,
+    AgentJoinedTeam, AgentLeftTeam, ApiTokenIssued, ApiTokenRevoked, AutoAssignmentConfigured, BusinessHoursSet,
+    CustomFieldsDefined, IdentityVerificationConfigured, RoutingRulesDefined, SiteCreated, SiteEvent,
+    SiteProfileChanged, SiteSettingsChanged, SlaPoliciesDefined, TeamCreated, TextBlockAdded, TextBlockChanged,
+    TextBlockRemoved, WidgetDisabled, WidgetEnabled,
 };
 pub use state::{ApiToken, SiteProfile, SiteState, Team, TextBlock};
 pub use types::{CustomFieldDefinition, FieldKind, FieldValue, MAX_CUSTOM_FIELDS, SiteSettings, VisitorIdMode};

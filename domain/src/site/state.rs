@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::config::SlaAndRouting;
 use super::event::SiteEvent;
 use super::types::{CustomFieldDefinition, SiteSettings};
 use crate::ids::{AgentId, ApiTokenId, SiteId, TeamId, TextBlockId};
@@ -54,6 +55,8 @@ pub struct SiteProfile {
     pub identity_secret: Option<String>,
     /// Whether identities must be signed with the secret.
     pub require_signed_identity: bool,
+    /// SLA policies, business hours, routing rules and auto-assignment.
+    pub sla_and_routing: SlaAndRouting,
 }
 
 /// A canned answer.
@@ -109,6 +112,7 @@ pub(super) fn evolve(state: SiteState, event: &SiteEvent) -> SiteState {
             widget_enabled: true,
             identity_secret: None,
             require_signed_identity: false,
+            sla_and_routing: SlaAndRouting::default(),
         })),
         (SiteState::Active(mut site), event) => {
             site.apply(event);
@@ -189,6 +193,10 @@ impl SiteProfile {
                 self.identity_secret = Some(e.secret.clone());
                 self.require_signed_identity = e.required;
             }
+            SiteEvent::SlaPoliciesDefined(e) => self.sla_and_routing.sla_policies.clone_from(&e.policies),
+            SiteEvent::BusinessHoursSet(e) => self.sla_and_routing.business_hours.clone_from(&e.hours),
+            SiteEvent::RoutingRulesDefined(e) => self.sla_and_routing.routing_rules.clone_from(&e.rules),
+            SiteEvent::AutoAssignmentConfigured(e) => self.sla_and_routing.auto_assignment = e.auto_assignment(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! `evolve` folds any sequence (and any reordering) of events `decide`
 //! produced without panicking.
 
+mod business_hours;
 mod conversation;
 mod session;
 

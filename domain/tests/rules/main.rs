@@ -3,8 +3,13 @@
 mod given;
 
 mod agent;
+mod business_hours;
 mod codec;
 mod conversation;
+mod routing;
 mod session;
 mod site;
+mod site_routing;
+mod site_sla;
+mod sla_policy;
 mod visitor;

@@ -221,6 +221,12 @@ async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: Site
         | SiteEvent::WidgetDisabled(_)
         | SiteEvent::WidgetEnabled(_)
         | SiteEvent::IdentityVerificationConfigured(_) => {}
+        // SLA and routing configuration is read by folding the site stream
+        // (SiteProfile::sla_and_routing); not subscribed to here.
+        SiteEvent::SlaPoliciesDefined(_)
+        | SiteEvent::BusinessHoursSet(_)
+        | SiteEvent::RoutingRulesDefined(_)
+        | SiteEvent::AutoAssignmentConfigured(_) => {}
     }
     Ok(())
 }

@@ -122,7 +122,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
-    use livedesk_domain::site::{SiteProfile, SiteSettings, TextBlock};
+    use livedesk_domain::site::{SiteProfile, SiteSettings, SlaAndRouting, TextBlock};
     use livedesk_domain::{SiteId, TextBlockId};
     use uuid::Uuid;
 
@@ -154,6 +154,7 @@ mod tests {
             widget_enabled: true,
             identity_secret: None,
             require_signed_identity: false,
+            sla_and_routing: SlaAndRouting::default(),
         })
     }
 
