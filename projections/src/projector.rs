@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
-use crate::table::CopyRows;
+use crate::table::{CopyRows, RowCache};
 
 /// Turns events into rows of the tables it owns.
 ///
@@ -32,7 +32,9 @@ pub trait Projector: Send + Sync + 'static {
 
     /// Applies `events` (position order, all of `event_types`) inside `tx`
     /// and records in `changes` which sites, sessions and conversations
-    /// they touched.
+    /// they touched. `cache` holds rows this projector wrote in earlier
+    /// batches of the same leadership (see [`RowCache`]); a projector that
+    /// changes cached rows with its own SQL must forget them.
     ///
     /// # Errors
     ///
@@ -42,6 +44,7 @@ pub trait Projector: Send + Sync + 'static {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
+        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::inbox::{full_name, variant};
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels};
-use crate::table::{CopyRows, Reads, Table, Writes};
+use crate::table::{CopyRows, Reads, Row, RowCache, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `live_view` projector.
@@ -165,6 +165,12 @@ pub struct LiveSessionRow {
     pub position: i64,
 }
 
+impl Row for LiveSessionRow {
+    fn key(&self) -> Uuid {
+        self.session_id
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct VisitorRow {
     visitor_id: Uuid,
@@ -173,6 +179,12 @@ struct VisitorRow {
     last_name: Option<String>,
     labels: Vec<String>,
     external_user_id: Option<String>,
+}
+
+impl Row for VisitorRow {
+    fn key(&self) -> Uuid {
+        self.visitor_id
+    }
 }
 
 impl LiveSessionRow {
@@ -190,6 +202,12 @@ impl LiveSessionRow {
 struct ConversationRow {
     conversation_id: Uuid,
     session_id: Uuid,
+}
+
+impl Row for ConversationRow {
+    fn key(&self) -> Uuid {
+        self.conversation_id
+    }
 }
 
 impl Projector for LiveViewProjector {
@@ -215,10 +233,11 @@ impl Projector for LiveViewProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
+        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(apply(tx, events, changes))
+        Box::pin(apply(tx, cache, events, changes))
     }
 
     fn replay(&self) -> Option<Box<dyn Replay>> {
@@ -369,7 +388,12 @@ impl LiveView {
     }
 }
 
-async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
+async fn apply(
+    tx: &mut PgConnection,
+    cache: &mut RowCache,
+    events: &[RecordedEvent],
+    changes: &mut Changes,
+) -> Result<(), ProjectionError> {
     let mut decoded = Vec::with_capacity(events.len());
     let mut k = Keys::default();
     for event in events {
@@ -377,12 +401,12 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     }
     // A conversation names its session: read conversations first, then
     // sessions and visitors.
-    let mut reads = Reads::default();
+    let mut reads = Reads::new(cache);
     let conversations = reads.rows(&CONVERSATIONS, k.conversations);
     let loaded: Vec<ConversationRow> = reads.fetch(tx).await?.take(conversations)?;
     k.sessions.extend(loaded.iter().map(|c| c.session_id));
     let conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
-    let mut reads = Reads::default();
+    let mut reads = Reads::new(cache);
     let (sessions, visitors) = (reads.rows(&SESSIONS, k.sessions), reads.rows(&VISITORS, k.visitors));
     let mut fetched = reads.fetch(tx).await?;
     let sessions: Vec<LiveSessionRow> = fetched.take(sessions)?;
@@ -400,18 +424,18 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     let (rows, gone) = view.sessions.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     writes.delete(&SESSIONS, gone);
-    writes.upsert(&SESSIONS, &rows)?;
+    writes.upsert(&SESSIONS, rows)?;
     let (rows, _) = view.visitors.into_writes();
-    writes.upsert(&VISITORS, &rows)?;
+    writes.upsert(&VISITORS, rows)?;
     // An ended session's conversations go away (and are not written: one
     // statement may not touch a row twice).
     let (mut rows, _) = view.conversations.into_writes();
     rows.retain(|c| !view.ended.contains(&c.session_id));
-    writes.upsert(&CONVERSATIONS, &rows)?;
+    writes.upsert(&CONVERSATIONS, rows)?;
     writes.delete_where(&CONVERSATIONS, "session_id", view.ended);
-    writes.execute(tx).await?;
+    writes.execute(tx, cache).await?;
     if !view.tagged.is_empty() {
-        retag_sessions(tx, &keys(view.tagged), changes).await?;
+        retag_sessions(tx, cache, &keys(view.tagged), changes).await?;
     }
     count_online(tx, &view.online).await?;
     Ok(())
@@ -424,13 +448,17 @@ async fn count_online(tx: &mut PgConnection, online: &BTreeMap<Uuid, i32>) -> Re
     if sites.is_empty() {
         return Ok(());
     }
-    // A site with no session has no row (as after a rebuild).
+    // A site with no session has no row (as after a rebuild). Each row is
+    // deleted or upserted, never both: a statement that updates a row and
+    // then deletes it in another part deletes nothing.
     sqlx::query(
         "WITH counted AS ( \
-             INSERT INTO live_view_sites (site_id, online) SELECT * FROM unnest($1::uuid[], $2::int[]) \
-             ON CONFLICT (site_id) DO UPDATE SET online = live_view_sites.online + excluded.online \
-             RETURNING site_id, online) \
-         DELETE FROM live_view_sites s USING counted c WHERE s.site_id = c.site_id AND c.online = 0",
+             SELECT d.site_id, coalesce(s.online, 0) + d.delta AS online \
+               FROM unnest($1::uuid[], $2::int[]) AS d(site_id, delta) \
+               LEFT JOIN live_view_sites s ON s.site_id = d.site_id), \
+         gone AS (DELETE FROM live_view_sites s USING counted c WHERE s.site_id = c.site_id AND c.online = 0) \
+         INSERT INTO live_view_sites (site_id, online) SELECT site_id, online FROM counted WHERE online <> 0 \
+         ON CONFLICT (site_id) DO UPDATE SET online = excluded.online",
     )
     .bind(sites)
     .bind(deltas)
@@ -487,8 +515,14 @@ impl Replay for LiveViewReplay {
     }
 }
 
-/// Copies the identity of `visitors` onto their active sessions.
-async fn retag_sessions(tx: &mut PgConnection, visitors: &[Uuid], changes: &mut Changes) -> Result<(), sqlx::Error> {
+/// Copies the identity of `visitors` onto their active sessions (which
+/// the cache then forgets).
+async fn retag_sessions(
+    tx: &mut PgConnection,
+    cache: &mut RowCache,
+    visitors: &[Uuid],
+    changes: &mut Changes,
+) -> Result<(), sqlx::Error> {
     let touched: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE live_sessions s SET visitor_email = v.email, \
                 visitor_name = nullif(concat_ws(' ', v.first_name, v.last_name), ''), \
@@ -500,6 +534,7 @@ async fn retag_sessions(tx: &mut PgConnection, visitors: &[Uuid], changes: &mut 
     .bind(visitors)
     .fetch_all(tx)
     .await?;
+    cache.forget(&SESSIONS, touched.iter().map(|(session, _)| *session));
     for (session, site) in touched {
         changes.sessions.insert(session);
         changes.sites.insert(site);
@@ -587,4 +622,38 @@ fn fold_session(
         | SessionEvent::ConnectionExpired(_) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use sqlx::PgPool;
+    use uuid::Uuid;
+
+    use super::count_online;
+
+    async fn online(pool: &PgPool) -> Vec<(Uuid, i32)> {
+        sqlx::query_as("SELECT site_id, online FROM live_view_sites ORDER BY site_id")
+            .fetch_all(pool)
+            .await
+            .expect("online counts")
+    }
+
+    #[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+    async fn a_site_whose_last_session_ends_loses_its_online_row(pool: PgPool) {
+        let (a, b) = {
+            let (x, y) = (Uuid::now_v7(), Uuid::now_v7());
+            (x.min(y), x.max(y))
+        };
+        let mut conn = pool.acquire().await.expect("connection");
+        count_online(&mut conn, &BTreeMap::from([(a, 1), (b, 2)]))
+            .await
+            .expect("count");
+        assert_eq!(online(&pool).await, vec![(a, 1), (b, 2)]);
+        count_online(&mut conn, &BTreeMap::from([(a, -1), (b, 1)]))
+            .await
+            .expect("count");
+        assert_eq!(online(&pool).await, vec![(b, 3)], "a site with no session keeps no row");
+    }
 }
