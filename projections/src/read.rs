@@ -357,7 +357,10 @@ pub async fn conversations(
     order: InboxOrder,
     page: &Keyset,
 ) -> Rows<ConversationRow> {
-    const FILTER: &str = "SELECT to_jsonb(c) FROM conversations c WHERE site_id = $1 \
+    // Rows are turned into JSON after the sort and limit: a search sorts
+    // a few hundred conversations, and converting them all first took
+    // most of its time.
+    const FILTER: &str = "SELECT c.* FROM conversations c WHERE site_id = $1 \
         AND ($2::text IS NULL OR status = $2) \
         AND ($3::uuid IS NULL OR assignee_id = $3) \
         AND ($4::text IS NULL OR provider = $4) ";
@@ -375,19 +378,22 @@ pub async fn conversations(
     } else {
         ("", "AND $5::text IS NULL ")
     };
-    let sql = match order {
-        InboxOrder::Newest => format!(
-            "{with}{FILTER}{search} AND ($6::timestamptz IS NULL OR (updated_at, conversation_id) < ($6, $7)) \
-             ORDER BY updated_at DESC, conversation_id DESC LIMIT $8"
+    let (keyset, order) = match order {
+        InboxOrder::Newest => (
+            "AND ($6::timestamptz IS NULL OR (updated_at, conversation_id) < ($6, $7))",
+            "updated_at DESC, conversation_id DESC",
         ),
-        InboxOrder::Sla => format!(
-            "{with}{FILTER}{search} AND ($7::uuid IS NULL \
+        InboxOrder::Sla => (
+            "AND ($7::uuid IS NULL \
                  OR ($6::timestamptz IS NOT NULL AND (sla_due_at > $6 OR (sla_due_at = $6 AND conversation_id > $7) \
                      OR sla_due_at IS NULL)) \
-                 OR ($6::timestamptz IS NULL AND sla_due_at IS NULL AND conversation_id > $7)) \
-             ORDER BY sla_due_at ASC NULLS LAST, conversation_id ASC LIMIT $8"
+                 OR ($6::timestamptz IS NULL AND sla_due_at IS NULL AND conversation_id > $7))",
+            "sla_due_at ASC NULLS LAST, conversation_id ASC",
         ),
     };
+    let sql = format!(
+        "SELECT to_jsonb(p) FROM ({with}{FILTER}{search} {keyset} ORDER BY {order} LIMIT $8) p ORDER BY {order}"
+    );
     let rows = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(site)
         .bind(filter.status.as_deref())
