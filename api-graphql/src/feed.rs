@@ -92,6 +92,12 @@ async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, event
             }
             Err(RecvError::Closed) => return,
         };
+        if !changed.complete {
+            // Another process's batch too large to name its rows, or
+            // batches missed: subscribers re-read.
+            let _ = events.send(FeedEvent::Lagged);
+            continue;
+        }
         let event = match changed.projector {
             "inbox" => conversations(&pool, &changed)
                 .await

@@ -458,3 +458,94 @@ async fn a_poison_event_stops_its_projector_and_the_others_keep_going(pool: PgPo
     );
     runtime.shutdown().await;
 }
+
+/// A replica that leads no projector still publishes every batch the
+/// leader commits (GraphQL subscriptions there push fresh rows), naming the
+/// same conversations, and its `wait_for` reaches the leader's positions.
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn a_standby_publishes_the_batches_the_leader_commits(pool: PgPool) {
+    let store = ordered_store(pool.clone()).await;
+    let leader = ProjectionRuntime::start(store.clone(), all_projectors(), config());
+    wait_until(
+        "the first runtime leads",
+        || leader.status().iter().all(|s| s.state == State::Active),
+        Duration::from_secs(5),
+    )
+    .await;
+    let standby = ProjectionRuntime::start(
+        PgEventStore::new(store.pool().clone(), Default::default()),
+        all_projectors(),
+        config(),
+    );
+    // Its listener is up once it has told its subscribers it may have
+    // missed batches (what it does on every (re)connect).
+    let mut heard = standby.subscribe();
+    let mut seen_own = leader.subscribe();
+    loop {
+        let change = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+            .await
+            .expect("the standby listens")
+            .expect("a change");
+        if !change.complete && change.projector == "inbox" {
+            break;
+        }
+    }
+
+    let mut history = History::new(23, 2, 2);
+    history.grow(500);
+    history.append_to(&store).await;
+    // Then a few events at a time: small batches.
+    for size in (520..=700).step_by(20) {
+        history.grow(size);
+        history.append_to(&store).await;
+    }
+    let head = store.head().await.expect("head");
+    caught_up(&leader, head).await;
+    let (mut committed, mut published) = (Vec::new(), Vec::new());
+    while let Ok(change) = seen_own.try_recv() {
+        if change.projector == "inbox" {
+            committed.push((change.position, change.conversations.clone()));
+        }
+    }
+    while published.last().map(|(p, _)| *p) != committed.last().map(|(p, _)| *p) {
+        let change = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+            .await
+            .expect("the standby publishes the leader's batches")
+            .expect("a change");
+        if change.projector == "inbox" {
+            published.push((change.position, change.complete.then(|| change.conversations.clone())));
+        }
+    }
+    assert!(!committed.is_empty());
+    assert_eq!(
+        published.iter().map(|(p, _)| *p).collect::<Vec<u64>>(),
+        committed.iter().map(|(p, _)| *p).collect::<Vec<u64>>(),
+        "the standby published each inbox batch"
+    );
+    // A batch with more ids than a notice holds says so instead.
+    let named = published
+        .iter()
+        .zip(&committed)
+        .filter(|((_, ids), _)| ids.is_some())
+        .count();
+    assert!(named > 0, "no batch was small enough to name its rows");
+    for ((position, ids), (_, conversations)) in published.iter().zip(&committed) {
+        if let Some(ids) = ids {
+            assert_eq!(ids, conversations, "batch {position} names its conversations");
+        }
+    }
+    for status in standby.status() {
+        assert_eq!(
+            status.state,
+            State::Standby,
+            "{} is led by the other runtime",
+            status.name
+        );
+    }
+    standby
+        .wait_for("inbox", head, Duration::from_secs(1))
+        .await
+        .expect("the standby knows the leader's position");
+    leader.shutdown().await;
+    standby.shutdown().await;
+}

@@ -3,6 +3,7 @@
 
 mod leader;
 mod metrics;
+mod remote;
 mod worker;
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -105,6 +106,10 @@ pub struct Changed {
     pub sessions: Vec<Uuid>,
     /// Conversations whose inbox row or transcript changed.
     pub conversations: Vec<Uuid>,
+    /// Whether the ids name everything that changed. `false` for a batch
+    /// of another process that touched too many ids to announce, or after
+    /// announcements may have been missed: every row may have changed.
+    pub complete: bool,
 }
 
 /// Why [`ProjectionRuntime::wait_for`] returned without the position.
@@ -142,6 +147,15 @@ impl Slot {
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
     }
 
+    /// A position another process's batch reached (never moves back).
+    fn observe_at_least(&self, position: u64) {
+        self.position.send_if_modified(|p| {
+            let newer = position > *p;
+            *p = (*p).max(position);
+            newer
+        });
+    }
+
     fn observe(&self, position: u64) {
         self.position.send_if_modified(|p| {
             let changed = *p != position;
@@ -152,6 +166,8 @@ impl Slot {
 }
 
 pub(crate) struct Inner {
+    /// Tells this runtime's batch announcements from other processes'.
+    id: Uuid,
     store: PgEventStore,
     slots: Vec<Slot>,
     changes: broadcast::Sender<Arc<Changed>>,
@@ -198,24 +214,27 @@ impl ProjectionRuntime {
             })
             .collect::<Vec<_>>();
         let inner = Arc::new(Inner {
+            id: Uuid::now_v7(),
             store,
             slots,
             changes,
             shutdown,
             config,
         });
-        let tasks = (0..inner.slots.len())
+        let mut tasks: Vec<JoinHandle<()>> = (0..inner.slots.len())
             .map(|index| tokio::spawn(worker::run(inner.clone(), index)))
             .collect();
+        tasks.push(tokio::spawn(remote::listen(inner.clone())));
         Self {
             inner,
             tasks: std::sync::Mutex::new(tasks),
         }
     }
 
-    /// Every committed batch from now on, as [`Changed`]. A receiver that
-    /// falls more than 1,024 batches behind gets `Lagged` and should
-    /// re-read what it shows.
+    /// Every committed batch from now on, as [`Changed`]: this process's
+    /// and, announced through PostgreSQL, every other process's. A receiver
+    /// that falls more than 1,024 batches behind gets `Lagged` and should
+    /// re-read what it shows, as for a `Changed` that is not `complete`.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Changed>> {
         self.inner.changes.subscribe()
     }

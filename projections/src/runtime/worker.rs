@@ -21,7 +21,7 @@ use livedesk_eventstore::{EventStore, Filter, PgEventStore, StoreError};
 use sqlx::PgConnection;
 use tokio::sync::watch;
 
-use super::{Changed, Inner, Slot, State, leader};
+use super::{Changed, Inner, Slot, State, leader, remote};
 use crate::{Changes, Failure, ProjectionError, Projector, RowCache};
 
 /// How a leadership ended.
@@ -241,19 +241,23 @@ async fn commit_batch(
         rollback(conn).await?;
         return Err(BatchError::Event(error));
     }
-    sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
-    let lag = Utc::now().signed_duration_since(last.recorded_at).num_milliseconds();
-    slot.metrics
-        .record_batch(events.len() as u64, lag.max(0) as u64, started.elapsed());
-    slot.observe(to);
-    let _ = rt.changes.send(Arc::new(Changed {
+    let changed = Arc::new(Changed {
         projector: slot.projector.name(),
         after: from,
         position: to,
         sites: changes.sites.into_iter().collect(),
         sessions: changes.sessions.into_iter().collect(),
         conversations: changes.conversations.into_iter().collect(),
-    }));
+        complete: true,
+    });
+    // Other processes learn of the batch when it commits, in this round trip.
+    let commit = format!("{}; COMMIT", remote::notify(rt.id, &changed));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(commit)).execute(&mut *conn).await?;
+    let lag = Utc::now().signed_duration_since(last.recorded_at).num_milliseconds();
+    slot.metrics
+        .record_batch(events.len() as u64, lag.max(0) as u64, started.elapsed());
+    slot.observe(to);
+    let _ = rt.changes.send(changed);
     Ok(to)
 }
 
