@@ -166,11 +166,6 @@ async fn lag_phase(store: &PgEventStore, history: &mut History, scale: Scale) ->
         all_projectors(),
         RuntimeConfig {
             lock_retry: Duration::from_millis(200),
-            // `LIVEDESK_BENCH_CACHE_ROWS=0` measures without the row cache.
-            cache_rows: std::env::var("LIVEDESK_BENCH_CACHE_ROWS")
-                .ok()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(RuntimeConfig::default().cache_rows),
             ..RuntimeConfig::default()
         },
     );

@@ -30,7 +30,7 @@ pub use error::{Failure, ProjectionError};
 pub use projector::{Changes, Projector, Replay};
 pub use rebuild::{Phases, RebuildError, RebuildReport, rebuild, rebuild_all};
 pub use runtime::{Changed, ProjectionRuntime, ProjectorStatus, RuntimeConfig, State, WaitError, application_name};
-pub use table::{CopyRows, RowCache};
+pub use table::CopyRows;
 
 /// Every projector of Livedesk, in the order they are started.
 pub fn all_projectors() -> Vec<std::sync::Arc<dyn Projector>> {

@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
-use crate::table::{CopyRows, RowCache};
+use crate::table::CopyRows;
 
 /// Turns events into rows of the tables it owns.
 ///
@@ -32,9 +32,7 @@ pub trait Projector: Send + Sync + 'static {
 
     /// Applies `events` (position order, all of `event_types`) inside `tx`
     /// and records in `changes` which sites, sessions and conversations
-    /// they touched. `cache` holds rows this projector wrote in earlier
-    /// batches of the same leadership (see [`RowCache`]); a projector that
-    /// changes cached rows with its own SQL must forget them.
+    /// they touched.
     ///
     /// # Errors
     ///
@@ -44,7 +42,6 @@ pub trait Projector: Send + Sync + 'static {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;

@@ -33,7 +33,7 @@ use livedesk_eventstore::{EventStore, Filter, PgEventStore, StoreError};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use tokio::sync::mpsc;
 
-use crate::{Changes, ProjectionError, Projector, Replay, RowCache};
+use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// Events read per page while replaying (and applied per transaction by a
 /// projector without a [`Replay`]).
@@ -433,7 +433,5 @@ async fn apply(
     events: &[RecordedEvent],
 ) -> Result<(), ProjectionError> {
     let mut changes = Changes::default();
-    projector
-        .apply(tx, &mut RowCache::disabled(), events, &mut changes)
-        .await
+    projector.apply(tx, events, &mut changes).await
 }

@@ -3,14 +3,6 @@
 //! one ([`Writes`]); rows travel as `jsonb` arrays whose keys are the
 //! column names. A rebuild writes whole tables at once with `COPY` instead
 //! ([`Table::encode`]).
-//!
-//! A leader keeps the rows it wrote in a [`RowCache`]: it is the only
-//! writer of its tables while it holds the lock, so the next batch that
-//! needs them takes them from memory and reads only the others.
-
-use std::any::Any;
-use std::collections::{HashMap, VecDeque};
-use std::marker::PhantomData;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -140,218 +132,67 @@ impl Table {
     }
 }
 
-/// A cached row, its type erased.
-type AnyRow = Box<dyn Any + Send + Sync>;
-
-/// What the cache learns once a [`Writes`] has run.
-type Learn = Box<dyn FnOnce(&mut RowCache) + Send>;
-
-/// A row of a read model table, as a projector folds it.
-pub(crate) trait Row: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
-    /// Its primary key.
-    fn key(&self) -> Uuid;
-}
-
-/// The rows a leader wrote in its last batches, by table and key, so that
-/// the next batches need not read them back.
-///
-/// Exact only while nothing but this leader's [`Writes`] changes these
-/// rows: a projector's other SQL on a cached table must
-/// [`RowCache::forget`] what it touched, and the runtime clears the cache
-/// whenever a batch fails (its writes were rolled back) and starts a new
-/// one with each leadership. Holds at most its capacity of rows, dropping
-/// the least recently written.
-pub struct RowCache {
-    capacity: usize,
-    rows: HashMap<(&'static str, Uuid), (u64, AnyRow)>,
-    /// Write order: `(table, key, generation)`; stale entries skipped.
-    order: VecDeque<(&'static str, Uuid, u64)>,
-    generation: u64,
-}
-
-impl std::fmt::Debug for RowCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RowCache")
-            .field("capacity", &self.capacity)
-            .field("rows", &self.rows.len())
-            .finish()
-    }
-}
-
-impl RowCache {
-    /// A cache of at most `capacity` rows; 0 caches nothing (rebuilds).
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            rows: HashMap::new(),
-            order: VecDeque::new(),
-            generation: 0,
-        }
-    }
-
-    /// A cache that holds nothing.
-    pub fn disabled() -> Self {
-        Self::new(0)
-    }
-
-    /// How many rows it holds.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether it holds no row.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Forgets every row (a batch rolled back).
-    pub fn clear(&mut self) {
-        self.rows.clear();
-        self.order.clear();
-    }
-
-    /// Forgets the rows `keys` of `table` (changed by other SQL).
-    pub(crate) fn forget(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) {
-        for key in keys {
-            self.rows.remove(&(table.name, key));
-        }
-    }
-
-    fn forget_table(&mut self, table: &'static str) {
-        self.rows.retain(|(t, _), _| *t != table);
-    }
-
-    fn get<R: Row>(&self, table: &'static str, key: Uuid) -> Option<&R> {
-        self.rows.get(&(table, key))?.1.downcast_ref()
-    }
-
-    fn put<R: Row>(&mut self, table: &'static str, row: R) {
-        if self.capacity == 0 {
-            return;
-        }
-        self.generation += 1;
-        let key = row.key();
-        self.rows.insert((table, key), (self.generation, Box::new(row)));
-        self.order.push_back((table, key, self.generation));
-        while self.rows.len() > self.capacity {
-            let Some((table, key, generation)) = self.order.pop_front() else {
-                break;
-            };
-            if self.rows.get(&(table, key)).is_some_and(|(g, _)| *g == generation) {
-                self.rows.remove(&(table, key));
-            }
-        }
-        if self.order.len() > 4 * self.capacity.max(1024) {
-            let rows = &self.rows;
-            self.order
-                .retain(|(table, key, generation)| rows.get(&(*table, *key)).is_some_and(|(g, _)| g == generation));
-        }
-    }
-}
-
-/// The rows a batch needs from several tables: those a [`RowCache`] holds
-/// are taken from it, the others read in one round trip (on a busy server
-/// each round trip costs milliseconds of lag).
-pub(crate) struct Reads<'c> {
-    cache: &'c RowCache,
+/// The rows a batch needs from several tables, read in one round trip (on
+/// a busy server each round trip costs milliseconds of lag).
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
     selects: Vec<String>,
     keys: Vec<Vec<Uuid>>,
-    /// Per read: the cached rows, a `Vec<R>`.
-    hits: Vec<AnyRow>,
 }
 
-/// Which rows of a [`Reads`] to take, and their type.
-#[derive(Debug)]
-pub(crate) struct ReadIndex<R>(usize, PhantomData<R>);
+/// Which rows of a [`Reads`] to take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadIndex(usize);
 
 /// What a [`Reads`] fetched.
-pub(crate) struct Fetched {
-    read: Vec<Option<String>>,
-    hits: Vec<Option<AnyRow>>,
-}
+#[derive(Debug)]
+pub(crate) struct Fetched(Vec<Option<String>>);
 
-impl<'c> Reads<'c> {
-    /// Reads that take what `cache` holds.
-    pub fn new(cache: &'c RowCache) -> Self {
-        Self {
-            cache,
-            selects: Vec::new(),
-            keys: Vec::new(),
-            hits: Vec::new(),
-        }
-    }
-
+impl Reads {
     /// Reads the rows of `table` whose key is in `keys`.
-    pub fn rows<R: Row>(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) -> ReadIndex<R> {
+    pub fn rows(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) -> ReadIndex {
         let index = self.keys.len();
-        let (mut hits, mut missing) = (Vec::<R>::new(), Vec::new());
-        for key in keys {
-            match self.cache.get::<R>(table.name, key) {
-                Some(row) => hits.push(row.clone()),
-                None => missing.push(key),
-            }
-        }
         self.selects.push(format!(
             "(SELECT jsonb_agg(t)::text FROM {} t WHERE {} = ANY(${}))",
             table.name,
             table.key,
             index + 1
         ));
-        self.keys.push(missing);
-        self.hits.push(Box::new(hits));
-        ReadIndex(index, PhantomData)
+        self.keys.push(keys.into_iter().collect());
+        ReadIndex(index)
     }
 
-    /// Runs the reads of the rows the cache does not hold.
+    /// Runs the reads.
     pub async fn fetch(self, conn: &mut PgConnection) -> Result<Fetched, sqlx::Error> {
-        let Self {
-            selects, keys, hits, ..
-        } = self;
-        let hits = hits.into_iter().map(Some).collect();
-        if keys.iter().all(Vec::is_empty) {
-            return Ok(Fetched {
-                read: vec![None; keys.len()],
-                hits,
-            });
+        if self.keys.iter().all(Vec::is_empty) {
+            return Ok(Fetched(vec![None; self.keys.len()]));
         }
-        let sql = format!("SELECT ARRAY[{}]", selects.join(", "));
+        let sql = format!("SELECT ARRAY[{}]", self.selects.join(", "));
         let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-        for keys in keys {
+        for keys in self.keys {
             query = query.bind(keys);
         }
-        Ok(Fetched {
-            read: query.fetch_one(conn).await?,
-            hits,
-        })
+        Ok(Fetched(query.fetch_one(conn).await?))
     }
 }
 
 impl Fetched {
-    /// The rows read for `index`: cached, then read.
-    pub fn take<R: Row>(&mut self, index: ReadIndex<R>) -> Result<Vec<R>, ProjectionError> {
-        let mut rows = self
-            .hits
-            .get_mut(index.0)
-            .and_then(Option::take)
-            .and_then(|hits| hits.downcast::<Vec<R>>().ok())
-            .map(|hits| *hits)
-            .unwrap_or_default();
-        if let Some(json) = self.read.get_mut(index.0).and_then(Option::take) {
-            rows.extend(serde_json::from_str::<Vec<R>>(&json).map_err(ProjectionError::Load)?);
+    /// The rows read for `index`.
+    pub fn take<R: DeserializeOwned>(&mut self, index: ReadIndex) -> Result<Vec<R>, ProjectionError> {
+        match self.0.get_mut(index.0).and_then(Option::take) {
+            Some(json) => serde_json::from_str(&json).map_err(ProjectionError::Load),
+            None => Ok(Vec::new()),
         }
-        Ok(rows)
     }
 }
 
 /// A batch's writes to several tables, sent as one statement (one
 /// data-modifying `WITH` part each; all see the same snapshot, so no two
 /// may touch the same row).
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Writes {
     parts: Vec<String>,
     params: Vec<Param>,
-    /// What the cache learns once the statement has run.
-    cached: Vec<Learn>,
 }
 
 #[derive(Debug)]
@@ -361,18 +202,11 @@ enum Param {
 }
 
 impl Writes {
-    /// Inserts `rows` into `table`, replacing rows with the same key; the
-    /// cache keeps them.
-    pub fn upsert<R: Row>(&mut self, table: &Table, rows: Vec<R>) -> Result<(), ProjectionError> {
+    /// Inserts `rows` into `table`, replacing rows with the same key.
+    pub fn upsert<R: Serialize>(&mut self, table: &Table, rows: &[R]) -> Result<(), ProjectionError> {
         if !rows.is_empty() {
             let sql = table.upsert_sql(self.params.len() + 1);
-            self.rows(table, sql, &rows)?;
-            let name = table.name;
-            self.cached.push(Box::new(move |cache: &mut RowCache| {
-                for row in rows {
-                    cache.put(name, row);
-                }
-            }));
+            self.rows(table, sql, rows)?;
         }
         Ok(())
     }
@@ -390,36 +224,20 @@ impl Writes {
 
     /// Deletes the rows of `table` whose key is in `keys`.
     pub fn delete(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) {
-        let keys: Vec<Uuid> = keys.into_iter().collect();
-        if !keys.is_empty() {
-            let forgotten = keys.clone();
-            let table_name = *table;
-            self.cached.push(Box::new(move |cache: &mut RowCache| {
-                cache.forget(&table_name, forgotten)
-            }));
-            self.delete_keys(table, table.key, keys);
-        }
+        self.delete_where(table, table.key, keys);
     }
 
-    /// Deletes the rows of `table` whose `column` is in `keys` (the cache
-    /// forgets the whole table: it cannot tell which rows went).
+    /// Deletes the rows of `table` whose `column` is in `keys`.
     pub fn delete_where(&mut self, table: &Table, column: &str, keys: impl IntoIterator<Item = Uuid>) {
         let keys: Vec<Uuid> = keys.into_iter().collect();
         if !keys.is_empty() {
-            let name = table.name;
-            self.cached
-                .push(Box::new(move |cache: &mut RowCache| cache.forget_table(name)));
-            self.delete_keys(table, column, keys);
+            self.parts.push(format!(
+                "DELETE FROM {} WHERE {column} = ANY(${})",
+                table.name,
+                self.params.len() + 1
+            ));
+            self.params.push(Param::Keys(keys));
         }
-    }
-
-    fn delete_keys(&mut self, table: &Table, column: &str, keys: Vec<Uuid>) {
-        self.parts.push(format!(
-            "DELETE FROM {} WHERE {column} = ANY(${})",
-            table.name,
-            self.params.len() + 1
-        ));
-        self.params.push(Param::Keys(keys));
     }
 
     fn rows<R: Serialize>(&mut self, table: &Table, sql: String, rows: &[R]) -> Result<(), ProjectionError> {
@@ -432,9 +250,8 @@ impl Writes {
         Ok(())
     }
 
-    /// Sends the writes; once they ran, `cache` holds the rows upserted
-    /// and forgets the rows deleted.
-    pub async fn execute(self, conn: &mut PgConnection, cache: &mut RowCache) -> Result<(), sqlx::Error> {
+    /// Sends the writes.
+    pub async fn execute(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         let sql = match self.parts.as_slice() {
             [] => return Ok(()),
             [one] => one.clone(),
@@ -455,9 +272,6 @@ impl Writes {
             };
         }
         query.execute(conn).await?;
-        for learn in self.cached {
-            learn(cache);
-        }
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use livedesk_domain::{Metadata, NewEvent, RecordedEvent, StreamName};
 use livedesk_eventstore::{EventStore, ExpectedVersion, PgEventStore};
 use livedesk_projections::models::{InboxProjector, LiveViewProjector};
 use livedesk_projections::{
-    Changes, ProjectionError, ProjectionRuntime, Projector, RebuildReport, RowCache, RuntimeConfig, State, WaitError,
+    Changes, ProjectionError, ProjectionRuntime, Projector, RebuildReport, RuntimeConfig, State, WaitError,
     all_projectors, rebuild, rebuild_all,
 };
 use sqlx::{PgConnection, PgPool};
@@ -24,9 +24,6 @@ fn config() -> RuntimeConfig {
     RuntimeConfig {
         max_batch: 500,
         lock_retry: Duration::from_millis(200),
-        // Small, so that batches both find rows in the cache and lose
-        // them to eviction.
-        cache_rows: 100,
     }
 }
 
@@ -206,12 +203,11 @@ impl Projector for KilledMidBatch {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
-            self.inner.apply(tx, cache, events, changes).await?;
+            self.inner.apply(tx, events, changes).await?;
             if self.batches.fetch_add(1, Ordering::SeqCst) + 1 == self.kill_at {
                 sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())")
                     .execute(&mut *tx)
@@ -238,12 +234,11 @@ impl Projector for Slow {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
-            self.0.apply(tx, cache, events, changes).await?;
+            self.0.apply(tx, events, changes).await?;
             sqlx::query("SELECT pg_sleep(0.05)").execute(&mut *tx).await?;
             Ok(())
         })

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::inbox::variant;
 use super::{Folded, decode, stream_id, types_of};
-use crate::table::{CopyRows, Reads, Row, RowCache, Table, Writes};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `agents` projector.
@@ -78,23 +78,11 @@ pub struct AgentRow {
     pub position: i64,
 }
 
-impl Row for AgentRow {
-    fn key(&self) -> Uuid {
-        self.agent_id
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct AssignmentRow {
     conversation_id: Uuid,
     agent_id: Option<Uuid>,
     open: bool,
-}
-
-impl Row for AssignmentRow {
-    fn key(&self) -> Uuid {
-        self.conversation_id
-    }
 }
 
 impl AssignmentRow {
@@ -130,11 +118,10 @@ impl Projector for AgentsProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(apply(tx, cache, events, changes))
+        Box::pin(apply(tx, events, changes))
     }
 
     fn replay(&self) -> Option<Box<dyn Replay>> {
@@ -229,12 +216,7 @@ impl Agents {
     }
 }
 
-async fn apply(
-    tx: &mut PgConnection,
-    cache: &mut RowCache,
-    events: &[RecordedEvent],
-    changes: &mut Changes,
-) -> Result<(), ProjectionError> {
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
     let mut decoded = Vec::with_capacity(events.len());
     let (mut agent_ids, mut conversation_ids) = (BTreeSet::new(), BTreeSet::new());
     for event in events {
@@ -242,12 +224,12 @@ async fn apply(
     }
     // Agents are known from the events, except the one a conversation was
     // assigned to: read assignments first, then agents.
-    let mut reads = Reads::new(cache);
+    let mut reads = Reads::default();
     let assignments = reads.rows(&ASSIGNMENTS, conversation_ids);
     let loaded: Vec<AssignmentRow> = reads.fetch(tx).await?.take(assignments)?;
     agent_ids.extend(loaded.iter().filter_map(|a| a.agent_id));
     let assignments = Folded::loaded(loaded.into_iter().map(|a| (a.conversation_id, a)));
-    let mut reads = Reads::new(cache);
+    let mut reads = Reads::default();
     let agents = reads.rows(&AGENTS, agent_ids);
     let loaded: Vec<AgentRow> = reads.fetch(tx).await?.take(agents)?;
     let mut folded = Agents {
@@ -262,10 +244,10 @@ async fn apply(
     for row in &rows {
         changes.sites.extend(row.roles.keys().copied());
     }
-    writes.upsert(&AGENTS, rows)?;
+    writes.upsert(&AGENTS, &rows)?;
     let (rows, _) = folded.assignments.into_writes();
-    writes.upsert(&ASSIGNMENTS, rows)?;
-    writes.execute(tx, cache).await?;
+    writes.upsert(&ASSIGNMENTS, &rows)?;
+    writes.execute(tx).await?;
     Ok(())
 }
 

@@ -12,7 +12,6 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{decode, stream_id};
-use crate::table::RowCache;
 use crate::{Changes, ProjectionError, Projector};
 
 /// The projector's name (checkpoint key, `wait_for`).
@@ -99,7 +98,6 @@ impl Projector for DirectoryProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        _cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {

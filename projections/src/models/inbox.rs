@@ -20,7 +20,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels, types_of};
-use crate::table::{CopyRows, Reads, Row, RowCache, Table, Writes};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `inbox` projector.
@@ -162,12 +162,6 @@ pub struct ConversationRow {
     pub position: i64,
 }
 
-impl Row for ConversationRow {
-    fn key(&self) -> Uuid {
-        self.conversation_id
-    }
-}
-
 /// One SLA clock of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaClockRow {
@@ -245,12 +239,6 @@ pub struct VisitorRow {
     pub position: i64,
 }
 
-impl Row for VisitorRow {
-    fn key(&self) -> Uuid {
-        self.visitor_id
-    }
-}
-
 impl VisitorRow {
     fn new(visitor_id: Uuid, site_id: Uuid, at: DateTime<Utc>) -> Self {
         Self {
@@ -317,11 +305,10 @@ impl Projector for InboxProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(apply(tx, cache, events, changes))
+        Box::pin(apply(tx, events, changes))
     }
 
     fn replay(&self) -> Option<Box<dyn Replay>> {
@@ -388,12 +375,7 @@ impl Inbox {
     }
 }
 
-async fn apply(
-    tx: &mut PgConnection,
-    cache: &mut RowCache,
-    events: &[RecordedEvent],
-    changes: &mut Changes,
-) -> Result<(), ProjectionError> {
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
     let mut decoded = Vec::with_capacity(events.len());
     let (mut conversation_ids, mut visitor_ids) = (BTreeSet::new(), BTreeSet::new());
     for event in events {
@@ -409,7 +391,7 @@ async fn apply(
         }
         decoded.push((event, d));
     }
-    let mut reads = Reads::new(cache);
+    let mut reads = Reads::default();
     let (conversations, visitors) = (
         reads.rows(&CONVERSATIONS, conversation_ids),
         reads.rows(&VISITORS, visitor_ids),
@@ -428,14 +410,14 @@ async fn apply(
     let mut writes = Writes::default();
     let (rows, _) = inbox.visitors.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
-    writes.upsert(&VISITORS, rows)?;
+    writes.upsert(&VISITORS, &rows)?;
     let (rows, _) = inbox.conversations.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
-    writes.upsert(&CONVERSATIONS, rows)?;
+    writes.upsert(&CONVERSATIONS, &rows)?;
     writes.insert(&MESSAGES, &inbox.messages)?;
-    writes.execute(tx, cache).await?;
+    writes.execute(tx).await?;
     if !inbox.renamed.is_empty() {
-        rename_visitor(tx, cache, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
+        rename_visitor(tx, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
     }
     Ok(())
 }
@@ -476,13 +458,8 @@ impl Replay for InboxReplay {
 }
 
 /// Copies the current name and email of `visitors` onto their
-/// conversations (which the cache then forgets).
-async fn rename_visitor(
-    tx: &mut PgConnection,
-    cache: &mut RowCache,
-    visitors: &[Uuid],
-    changes: &mut Changes,
-) -> Result<(), sqlx::Error> {
+/// conversations.
+async fn rename_visitor(tx: &mut PgConnection, visitors: &[Uuid], changes: &mut Changes) -> Result<(), sqlx::Error> {
     let renamed: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE conversations c SET visitor_name = v.name, visitor_email = v.email \
            FROM visitors v \
@@ -493,7 +470,6 @@ async fn rename_visitor(
     .bind(visitors)
     .fetch_all(tx)
     .await?;
-    cache.forget(&CONVERSATIONS, renamed.iter().map(|(conversation, _)| *conversation));
     for (conversation, site) in renamed {
         changes.conversations.insert(conversation);
         changes.sites.insert(site);

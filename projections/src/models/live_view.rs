@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::inbox::{full_name, variant};
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels};
-use crate::table::{CopyRows, Reads, Row, RowCache, Table, Writes};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `live_view` projector.
@@ -165,12 +165,6 @@ pub struct LiveSessionRow {
     pub position: i64,
 }
 
-impl Row for LiveSessionRow {
-    fn key(&self) -> Uuid {
-        self.session_id
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct VisitorRow {
     visitor_id: Uuid,
@@ -179,12 +173,6 @@ struct VisitorRow {
     last_name: Option<String>,
     labels: Vec<String>,
     external_user_id: Option<String>,
-}
-
-impl Row for VisitorRow {
-    fn key(&self) -> Uuid {
-        self.visitor_id
-    }
 }
 
 impl LiveSessionRow {
@@ -202,12 +190,6 @@ impl LiveSessionRow {
 struct ConversationRow {
     conversation_id: Uuid,
     session_id: Uuid,
-}
-
-impl Row for ConversationRow {
-    fn key(&self) -> Uuid {
-        self.conversation_id
-    }
 }
 
 impl Projector for LiveViewProjector {
@@ -233,11 +215,10 @@ impl Projector for LiveViewProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(apply(tx, cache, events, changes))
+        Box::pin(apply(tx, events, changes))
     }
 
     fn replay(&self) -> Option<Box<dyn Replay>> {
@@ -388,12 +369,7 @@ impl LiveView {
     }
 }
 
-async fn apply(
-    tx: &mut PgConnection,
-    cache: &mut RowCache,
-    events: &[RecordedEvent],
-    changes: &mut Changes,
-) -> Result<(), ProjectionError> {
+async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
     let mut decoded = Vec::with_capacity(events.len());
     let mut k = Keys::default();
     for event in events {
@@ -401,12 +377,12 @@ async fn apply(
     }
     // A conversation names its session: read conversations first, then
     // sessions and visitors.
-    let mut reads = Reads::new(cache);
+    let mut reads = Reads::default();
     let conversations = reads.rows(&CONVERSATIONS, k.conversations);
     let loaded: Vec<ConversationRow> = reads.fetch(tx).await?.take(conversations)?;
     k.sessions.extend(loaded.iter().map(|c| c.session_id));
     let conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
-    let mut reads = Reads::new(cache);
+    let mut reads = Reads::default();
     let (sessions, visitors) = (reads.rows(&SESSIONS, k.sessions), reads.rows(&VISITORS, k.visitors));
     let mut fetched = reads.fetch(tx).await?;
     let sessions: Vec<LiveSessionRow> = fetched.take(sessions)?;
@@ -424,18 +400,18 @@ async fn apply(
     let (rows, gone) = view.sessions.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
     writes.delete(&SESSIONS, gone);
-    writes.upsert(&SESSIONS, rows)?;
+    writes.upsert(&SESSIONS, &rows)?;
     let (rows, _) = view.visitors.into_writes();
-    writes.upsert(&VISITORS, rows)?;
+    writes.upsert(&VISITORS, &rows)?;
     // An ended session's conversations go away (and are not written: one
     // statement may not touch a row twice).
     let (mut rows, _) = view.conversations.into_writes();
     rows.retain(|c| !view.ended.contains(&c.session_id));
-    writes.upsert(&CONVERSATIONS, rows)?;
+    writes.upsert(&CONVERSATIONS, &rows)?;
     writes.delete_where(&CONVERSATIONS, "session_id", view.ended);
-    writes.execute(tx, cache).await?;
+    writes.execute(tx).await?;
     if !view.tagged.is_empty() {
-        retag_sessions(tx, cache, &keys(view.tagged), changes).await?;
+        retag_sessions(tx, &keys(view.tagged), changes).await?;
     }
     count_online(tx, &view.online).await?;
     Ok(())
@@ -515,14 +491,8 @@ impl Replay for LiveViewReplay {
     }
 }
 
-/// Copies the identity of `visitors` onto their active sessions (which
-/// the cache then forgets).
-async fn retag_sessions(
-    tx: &mut PgConnection,
-    cache: &mut RowCache,
-    visitors: &[Uuid],
-    changes: &mut Changes,
-) -> Result<(), sqlx::Error> {
+/// Copies the identity of `visitors` onto their active sessions.
+async fn retag_sessions(tx: &mut PgConnection, visitors: &[Uuid], changes: &mut Changes) -> Result<(), sqlx::Error> {
     let touched: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE live_sessions s SET visitor_email = v.email, \
                 visitor_name = nullif(concat_ws(' ', v.first_name, v.last_name), ''), \
@@ -534,7 +504,6 @@ async fn retag_sessions(
     .bind(visitors)
     .fetch_all(tx)
     .await?;
-    cache.forget(&SESSIONS, touched.iter().map(|(session, _)| *session));
     for (session, site) in touched {
         changes.sessions.insert(session);
         changes.sites.insert(site);

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::inbox::variant;
 use super::{Folded, decode, stream_id};
-use crate::table::{CopyRows, Reads, Row, RowCache, Table, Writes};
+use crate::table::{CopyRows, Reads, Table, Writes};
 use crate::{Changes, ProjectionError, Projector, Replay};
 
 /// The `text_blocks` projector: a site's live canned answers.
@@ -57,12 +57,6 @@ pub struct TextBlockRow {
     pub position: i64,
 }
 
-impl Row for TextBlockRow {
-    fn key(&self) -> Uuid {
-        self.text_block_id
-    }
-}
-
 impl Projector for TextBlocksProjector {
     fn name(&self) -> &'static str {
         "text_blocks"
@@ -81,7 +75,6 @@ impl Projector for TextBlocksProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
@@ -100,7 +93,7 @@ impl Projector for TextBlocksProjector {
                 changes.sites.insert(site);
                 decoded.push((event.position as i64, site, e));
             }
-            let mut reads = Reads::new(cache);
+            let mut reads = Reads::default();
             let read = reads.rows(&TEXT_BLOCKS, keys);
             let loaded: Vec<TextBlockRow> = reads.fetch(tx).await?.take(read)?;
             let mut blocks = Folded::loaded(loaded.into_iter().map(|b| (b.text_block_id, b)));
@@ -135,8 +128,8 @@ impl Projector for TextBlocksProjector {
             let (rows, gone) = blocks.into_writes();
             let mut writes = Writes::default();
             writes.delete(&TEXT_BLOCKS, gone);
-            writes.upsert(&TEXT_BLOCKS, rows)?;
-            writes.execute(tx, cache).await?;
+            writes.upsert(&TEXT_BLOCKS, &rows)?;
+            writes.execute(tx).await?;
             Ok(())
         })
     }
@@ -231,7 +224,6 @@ impl Projector for SlaQueueProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        _cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
@@ -399,7 +391,6 @@ impl Projector for AuditLogProjector {
     fn apply<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        cache: &'a mut RowCache,
         events: &'a [RecordedEvent],
         changes: &'a mut Changes,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
@@ -407,7 +398,7 @@ impl Projector for AuditLogProjector {
             changes.sites.extend(events.iter().filter_map(|e| e.metadata.site_id));
             let mut writes = Writes::default();
             writes.insert(&AUDIT_LOG, &audit_rows(events.iter()))?;
-            writes.execute(tx, cache).await?;
+            writes.execute(tx).await?;
             Ok(())
         })
     }

@@ -29,9 +29,6 @@ pub struct RuntimeConfig {
     pub max_batch: usize,
     /// How often a standby tries to take the leader lock.
     pub lock_retry: Duration,
-    /// Rows a leader keeps in memory between batches, per projector
-    /// ([`crate::RowCache`]); 0 reads every row from the database.
-    pub cache_rows: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -39,7 +36,6 @@ impl Default for RuntimeConfig {
         Self {
             max_batch: 500,
             lock_retry: Duration::from_secs(1),
-            cache_rows: 20_000,
         }
     }
 }

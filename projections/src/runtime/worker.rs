@@ -22,7 +22,7 @@ use sqlx::PgConnection;
 use tokio::sync::watch;
 
 use super::{Changed, Inner, Slot, State, leader, remote};
-use crate::{Changes, Failure, ProjectionError, Projector, RowCache};
+use crate::{Changes, Failure, ProjectionError, Projector};
 
 /// How a leadership ended.
 enum Ended {
@@ -117,8 +117,6 @@ async fn lead(rt: &Inner, slot: &Slot, conn: &mut PgConnection, shutdown: &mut w
         ..Filter::default()
     };
     let mut events = rt.store.subscribe_all(position, filter);
-    // Rows written under this leadership; a new leader starts empty.
-    let mut cache = RowCache::new(rt.config.cache_rows);
     loop {
         let next = tokio::select! {
             biased;
@@ -145,7 +143,7 @@ async fn lead(rt: &Inner, slot: &Slot, conn: &mut PgConnection, shutdown: &mut w
                 Some(None) | None => break,
             }
         }
-        match commit(rt, slot, conn, &mut cache, position, &batch).await {
+        match commit(rt, slot, conn, position, &batch).await {
             Ok(to) => position = to,
             Err(BatchError::Moved) => return Ended::Lost("the checkpoint moved (a rebuild swapped the tables)".into()),
             Err(BatchError::Lost(reason)) => return Ended::Lost(reason),
@@ -154,7 +152,7 @@ async fn lead(rt: &Inner, slot: &Slot, conn: &mut PgConnection, shutdown: &mut w
             Err(BatchError::Event(_)) => {
                 // Find the failing event: apply the batch one by one.
                 for event in &batch {
-                    match commit(rt, slot, conn, &mut cache, position, std::slice::from_ref(event)).await {
+                    match commit(rt, slot, conn, position, std::slice::from_ref(event)).await {
                         Ok(to) => position = to,
                         Err(BatchError::Event(error)) if !error.is_transient() => {
                             return Ended::Failed(failure(event, &error));
@@ -194,28 +192,11 @@ async fn checkpoint(conn: &mut PgConnection, name: &str) -> Result<u64, sqlx::Er
 }
 
 /// Applies `events` and moves the checkpoint from `from` to the last of
-/// them in one transaction, then publishes what changed. A batch that
-/// fails clears `cache`: the rows it learnt were rolled back.
+/// them in one transaction, then publishes what changed.
 async fn commit(
     rt: &Inner,
     slot: &Slot,
     conn: &mut PgConnection,
-    cache: &mut RowCache,
-    from: u64,
-    events: &[RecordedEvent],
-) -> Result<u64, BatchError> {
-    let committed = commit_batch(rt, slot, conn, cache, from, events).await;
-    if committed.is_err() {
-        cache.clear();
-    }
-    committed
-}
-
-async fn commit_batch(
-    rt: &Inner,
-    slot: &Slot,
-    conn: &mut PgConnection,
-    cache: &mut RowCache,
     from: u64,
     events: &[RecordedEvent],
 ) -> Result<u64, BatchError> {
@@ -237,7 +218,7 @@ async fn commit_batch(
         rollback(conn).await?;
         return Err(BatchError::Moved);
     }
-    if let Err(error) = slot.projector.apply(conn, cache, events, &mut changes).await {
+    if let Err(error) = slot.projector.apply(conn, events, &mut changes).await {
         rollback(conn).await?;
         return Err(BatchError::Event(error));
     }
