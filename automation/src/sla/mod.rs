@@ -1,0 +1,343 @@
+//! The SLA engine: the process that makes SLA clocks run by themselves.
+//!
+//! One task per process contends for a PostgreSQL advisory lock
+//! (`livedesk.automation.sla`) on a connection of its own; the holder
+//! (one across all processes) does two things on that connection's
+//! watch:
+//!
+//! - **reactions**: it follows the log with `subscribe_all` from its
+//!   checkpoint (`automation_checkpoints`, name `sla_engine`) and answers
+//!   openings, team assignments, visitor labels, human replies, visitor
+//!   messages and Done with `ApplySla` / `FulfilSla` / `BreachSla` through
+//!   the conversation [`CommandService`](livedesk_eventstore::CommandService);
+//! - **the breach timer**: every tick, and as soon as the nearest due time
+//!   comes, it ends the clocks of `sla_queue` that fell due by the
+//!   injected [`Clock`], each breach recorded at its true due time.
+//!
+//! Every command carries a `command_id` derived from the event it answers
+//! (or, for a breach, from the `SlaApplied` that set the clock), so a
+//! retry, a restart from an older checkpoint, or two engines overlapping
+//! during a hand-over append nothing twice. The rules are in
+//! `docs/sla-and-routing.md`.
+
+mod facts;
+mod history;
+mod react;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use futures::StreamExt;
+use livedesk_domain::RecordedEvent;
+use livedesk_domain::conversation::SlaTarget;
+use livedesk_eventstore::{EventStore, Filter, PgEventStore};
+use livedesk_projections::{automation, liveness};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgConnection};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use react::Core;
+
+/// The checkpoint's name in `automation_checkpoints`.
+pub const CHECKPOINT: &str = "sla_engine";
+/// The advisory lock's source text.
+pub const LOCK: &str = "livedesk.automation.sla";
+/// The `application_name` of the lock connection.
+pub const APPLICATION_NAME: &str = "livedesk-sla-engine";
+/// Due clocks ended per timer pass at most.
+const BREACH_BATCH: i64 = 500;
+
+/// How the engine ticks and contends.
+#[derive(Debug, Clone, Copy)]
+pub struct SlaEngineConfig {
+    /// The longest time between two passes of the breach timer (it also
+    /// wakes at the nearest due time it knows of).
+    pub tick: Duration,
+    /// How often a standby tries to take the lock.
+    pub lock_retry: Duration,
+    /// Most events reacted to between two checkpoint writes.
+    pub max_batch: usize,
+}
+
+impl Default for SlaEngineConfig {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(5),
+            lock_retry: Duration::from_secs(1),
+            max_batch: 200,
+        }
+    }
+}
+
+/// The running SLA engine of this process; see the [module docs](self).
+///
+/// Dropping it asks the engine to stop; [`shutdown`](Self::shutdown) also
+/// waits for it (and so releases the lock).
+#[derive(Debug)]
+pub struct SlaEngine {
+    inner: Arc<Inner>,
+    task: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    core: Core,
+    config: SlaEngineConfig,
+    shutdown: watch::Sender<bool>,
+    leader: AtomicBool,
+    position: watch::Sender<u64>,
+    timer_passes: AtomicU64,
+}
+
+impl SlaEngine {
+    /// Starts the engine's task on the current tokio runtime, reading time
+    /// from `clock`.
+    pub fn start(store: PgEventStore, clock: Arc<dyn Clock>, config: SlaEngineConfig) -> Self {
+        let inner = Arc::new(Inner {
+            core: Core::new(store, clock),
+            config,
+            shutdown: watch::channel(false).0,
+            leader: AtomicBool::new(false),
+            position: watch::channel(0).0,
+            timer_passes: AtomicU64::new(0),
+        });
+        let task = tokio::spawn(run(inner.clone()));
+        Self {
+            inner,
+            task: std::sync::Mutex::new(Some(task)),
+        }
+    }
+
+    /// Whether this process holds the lock and runs the engine.
+    pub fn is_leader(&self) -> bool {
+        self.inner.leader.load(Ordering::Relaxed)
+    }
+
+    /// The position this process's engine has reacted up to (0 while a
+    /// standby).
+    pub fn position(&self) -> u64 {
+        *self.inner.position.borrow()
+    }
+
+    /// Breach timer passes this process has made.
+    pub fn timer_passes(&self) -> u64 {
+        self.inner.timer_passes.load(Ordering::Relaxed)
+    }
+
+    /// Waits until this process's engine has reacted to every event up to
+    /// `position` (of the event types it reads), or `timeout`. Returns
+    /// whether it got there.
+    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let mut rx = self.inner.position.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Waits until this process's timer has made a pass that started
+    /// after the clock reached `now`, or `timeout`.
+    pub async fn wait_for_timer(&self, timeout: Duration) -> bool {
+        let before = self.timer_passes();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if self.timer_passes() >= before + 2 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// Reacts to `event` as the engine does when it reads it from the log.
+    /// Idempotent: reacting again to an event appends nothing new.
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub async fn react(&self, event: &RecordedEvent) -> anyhow::Result<()> {
+        self.inner.core.react(event).await.map(|_| ())
+    }
+
+    /// Asks the engine to stop after its current step and waits until it
+    /// has (its lock is then released).
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+        if let Some(task) = self.take_task() {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops the engine wherever it is, as a crash would. For tests.
+    pub async fn abort(&self) {
+        if let Some(task) = self.take_task() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    fn take_task(&self) -> Option<JoinHandle<()>> {
+        self.task.lock().ok().and_then(|mut t| t.take())
+    }
+}
+
+impl Drop for SlaEngine {
+    fn drop(&mut self) {
+        self.inner.shutdown.send_replace(true);
+    }
+}
+
+/// The event types the engine reacts to.
+fn filter() -> Filter {
+    Filter {
+        event_types: [
+            "ConversationOpened",
+            "ConversationAssigned",
+            "MessagePosted",
+            "ConversationStatusChanged",
+            "SlaApplied",
+            "VisitorTagged",
+            "SlaPoliciesDefined",
+            "BusinessHoursSet",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Filter::default()
+    }
+}
+
+async fn run(inner: Arc<Inner>) {
+    let mut shutdown = inner.shutdown.subscribe();
+    while let Some(conn) = contend(&inner, &mut shutdown).await {
+        inner.leader.store(true, Ordering::Relaxed);
+        inner.core.facts.forget(None);
+        tracing::info!("SLA engine active in this process");
+        let result = lead(&inner, conn, &mut shutdown).await;
+        inner.leader.store(false, Ordering::Relaxed);
+        match result {
+            Ok(()) => break,
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "SLA engine stopped; giving up the lock"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(inner.config.lock_retry) => {}
+            () = stopped(&mut shutdown) => break,
+        }
+    }
+}
+
+/// Waits for the lock; `None` when shut down first.
+async fn contend(inner: &Inner, shutdown: &mut watch::Receiver<bool>) -> Option<PgConnection> {
+    let options: PgConnectOptions = (*inner.core.store.pool().connect_options())
+        .clone()
+        .application_name(APPLICATION_NAME);
+    let mut conn: Option<PgConnection> = None;
+    loop {
+        if *shutdown.borrow() {
+            return None;
+        }
+        if conn.is_none() {
+            match options.connect().await {
+                Ok(c) => conn = Some(c),
+                Err(error) => tracing::warn!(%error, "cannot connect to contend for the SLA engine lock"),
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            match liveness::try_lock(c, LOCK).await {
+                Ok(true) => return conn,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "SLA engine lock attempt failed; reconnecting");
+                    conn = None;
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(inner.config.lock_retry) => {}
+            () = stopped(shutdown) => return None,
+        }
+    }
+}
+
+/// Runs the engine while holding the lock on `conn`; returns on shutdown,
+/// or with the error that cost it the lock.
+async fn lead(inner: &Inner, mut conn: PgConnection, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+    let core = &inner.core;
+    let mut position = automation::checkpoint(&mut conn, CHECKPOINT).await?;
+    inner.position.send_replace(position);
+    let mut events = core
+        .store
+        .subscribe_all(position, filter())
+        .ready_chunks(inner.config.max_batch.max(1));
+    // The first pass at once: clocks that fell due while no engine ran.
+    let mut wake = core.clock.now();
+    loop {
+        tokio::select! {
+            biased;
+            () = stopped(shutdown) => return Ok(()),
+            batch = events.next() => {
+                let Some(batch) = batch else {
+                    anyhow::bail!("the log subscription ended");
+                };
+                for event in batch {
+                    let event = event?;
+                    if let Some(due) = core.react(&event).await? {
+                        wake = wake.min(due);
+                    }
+                    position = event.position;
+                }
+                automation::save_checkpoint(&mut conn, CHECKPOINT, position).await?;
+                inner.position.send_replace(position);
+            }
+            () = core.clock.sleep_until(wake) => {
+                let full = breach_pass(inner, &mut conn).await?;
+                let now = core.clock.now();
+                wake = if full {
+                    now
+                } else {
+                    let tick = TimeDelta::from_std(inner.config.tick).unwrap_or(TimeDelta::seconds(5));
+                    let next = automation::next_due(&mut conn, now).await?;
+                    next_wake(now, tick, next)
+                };
+            }
+        }
+    }
+}
+
+/// The next timer pass: a tick from now, or the nearest due time if
+/// sooner.
+fn next_wake(now: DateTime<Utc>, tick: TimeDelta, nearest: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let tick = now + tick;
+    nearest.map_or(tick, |due| due.min(tick))
+}
+
+/// Ends the clocks of `sla_queue` due by now. Returns whether it took a
+/// full batch (more may be due).
+async fn breach_pass(inner: &Inner, conn: &mut PgConnection) -> anyhow::Result<bool> {
+    let now = inner.core.clock.now();
+    let due = automation::due_clocks(conn, now, BREACH_BATCH).await?;
+    for clock in &due {
+        let Some(target) = parse_target(&clock.target) else {
+            continue;
+        };
+        inner.core.settle_due(clock.conversation_id, target).await?;
+    }
+    inner.timer_passes.fetch_add(1, Ordering::Relaxed);
+    Ok(due.len() as i64 >= BREACH_BATCH)
+}
+
+/// Resolves once shutdown is asked for (the watch's guard not held).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn parse_target(target: &str) -> Option<SlaTarget> {
+    match target {
+        "first_response" => Some(SlaTarget::FirstResponse),
+        "next_response" => Some(SlaTarget::NextResponse),
+        "resolution" => Some(SlaTarget::Resolution),
+        _ => None,
+    }
+}
