@@ -91,6 +91,8 @@ struct Inner {
     leader: AtomicBool,
     position: watch::Sender<u64>,
     timer_passes: AtomicU64,
+    /// The clock's time at the start of the last timer pass.
+    last_pass: watch::Sender<Option<DateTime<Utc>>>,
 }
 
 impl SlaEngine {
@@ -104,6 +106,7 @@ impl SlaEngine {
             leader: AtomicBool::new(false),
             position: watch::channel(0).0,
             timer_passes: AtomicU64::new(0),
+            last_pass: watch::channel(None).0,
         });
         let task = tokio::spawn(run(inner.clone()));
         Self {
@@ -138,18 +141,13 @@ impl SlaEngine {
             .is_ok_and(|r| r.is_ok())
     }
 
-    /// Waits until this process's timer has made a pass that started
-    /// after the clock reached `now`, or `timeout`.
-    pub async fn wait_for_timer(&self, timeout: Duration) -> bool {
-        let before = self.timer_passes();
-        let deadline = tokio::time::Instant::now() + timeout;
-        while tokio::time::Instant::now() < deadline {
-            if self.timer_passes() >= before + 2 {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        false
+    /// Waits until this process's breach timer has made a pass at clock
+    /// time `at` or later, or `timeout`. Returns whether it did.
+    pub async fn wait_for_timer(&self, at: DateTime<Utc>, timeout: Duration) -> bool {
+        let mut rx = self.inner.last_pass.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|pass| pass.is_some_and(|p| p >= at)))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Reacts to `event` as the engine does when it reads it from the log.
@@ -325,6 +323,7 @@ async fn breach_pass(inner: &Inner, conn: &mut PgConnection) -> anyhow::Result<b
         inner.core.settle_due(clock.conversation_id, target).await?;
     }
     inner.timer_passes.fetch_add(1, Ordering::Relaxed);
+    inner.last_pass.send_replace(Some(now));
     Ok(due.len() as i64 >= BREACH_BATCH)
 }
 
