@@ -103,7 +103,11 @@ async fn a_first_response_breach_is_recorded_at_its_due_time(pool: PgPool) {
     let due = monday_ten() + TimeDelta::minutes(15);
     assert_eq!(target_of(&breached[0]), "first_response");
     assert_eq!(time(&breached[0], "due_at"), due);
-    assert_eq!(time(&breached[0], "at"), due, "recorded at the due time, not at the clock's now");
+    assert_eq!(
+        time(&breached[0], "at"),
+        due,
+        "recorded at the due time, not at the clock's now"
+    );
 
     // A late reply then settles nothing more.
     let reply = world.agent_reply(chat.id).await;
@@ -216,12 +220,16 @@ async fn business_hours_pause_the_clock_over_a_weekend(pool: PgPool) {
     world.queue_settled(applied[0].position).await;
 
     // Sunday evening, 50 real hours later: not due.
-    world.clock.set(Utc.with_ymd_and_hms(2026, 3, 8, 20, 0, 0).single().expect("a date"));
+    world
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 3, 8, 20, 0, 0).single().expect("a date"));
     assert!(engine.wait_for_timer(world.clock.now_utc(), PATIENCE).await);
     assert!(world.events(chat.id, "SlaBreached").await.is_empty());
 
     // Monday 09:10 Berlin it is, and the breach carries Monday 09:05.
-    world.clock.set(Utc.with_ymd_and_hms(2026, 3, 9, 8, 10, 0).single().expect("a date"));
+    world
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 3, 9, 8, 10, 0).single().expect("a date"));
     let breached = world.await_events(chat.id, "SlaBreached", 1).await;
     assert_eq!(target_of(&breached[0]), "first_response");
     assert_eq!(time(&breached[0], "at"), monday_0905_berlin);

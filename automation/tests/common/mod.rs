@@ -25,7 +25,9 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Monday 2 March 2026, 10:00 UTC.
 pub fn monday_ten() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).single().expect("a valid date")
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+        .single()
+        .expect("a valid date")
 }
 
 /// An opened conversation.
@@ -249,7 +251,10 @@ pub fn payload(event: &RecordedEvent) -> serde_json::Value {
 
 /// A timestamp field of a payload.
 pub fn time(event: &RecordedEvent, field: &str) -> DateTime<Utc> {
-    let value = payload(event)[field].as_str().map(str::to_owned).expect("a timestamp field");
+    let value = payload(event)[field]
+        .as_str()
+        .map(str::to_owned)
+        .expect("a timestamp field");
     value.parse().expect("an RFC 3339 timestamp")
 }
 
