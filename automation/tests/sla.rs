@@ -350,3 +350,60 @@ async fn a_retried_reaction_appends_nothing_twice(pool: PgPool) {
     assert_eq!(after, before, "nothing appended twice");
     restarted.shutdown().await;
 }
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn assigning_a_team_applies_the_team_policy_from_the_opening(pool: PgPool) {
+    use livedesk_domain::conversation::Assignee;
+    use livedesk_domain::site::SiteCommand;
+    use livedesk_domain::{SlaPolicyId, TeamId, TeamRef};
+
+    let world = World::new(pool, monday_ten(), None).await;
+    let team = TeamId(uuid::Uuid::now_v7());
+    let at = world.clock.now_utc();
+    world
+        .site_command(SiteCommand::CreateTeam {
+            team_id: team,
+            name: "Billing".into(),
+            at,
+        })
+        .await;
+    let billing = SlaPolicyId(uuid::Uuid::now_v7());
+    let mut team_policy = common::catch_all(billing);
+    team_policy.name = "Billing".into();
+    team_policy.conditions.teams = vec![team];
+    team_policy.first_response_secs = Some(5 * 60);
+    team_policy.resolution_secs = None;
+    world
+        .site_command(SiteCommand::DefineSlaPolicies {
+            policies: vec![team_policy, common::catch_all(world.policy)],
+            at,
+        })
+        .await;
+    let engine = world.engine();
+    let chat = world.open().await;
+    let applied = world.await_events(chat.id, "SlaApplied", 1).await;
+    assert_eq!(payload(&applied[0])["policy_id"], world.policy.0.to_string());
+
+    world.clock.advance(TimeDelta::minutes(2));
+    let assign = ConversationCommand::Assign {
+        assignee: Assignee::Team {
+            team: TeamRef {
+                id: team,
+                name: "Billing".into(),
+            },
+        },
+        by: Staff::new(world.agent.clone(), Role::Supervisor),
+        reassign: false,
+        at: world.clock.now_utc(),
+    };
+    world.run(chat.id, assign).await;
+    let applied = world.await_events(chat.id, "SlaApplied", 2).await;
+    assert_eq!(payload(&applied[1])["policy_id"], billing.0.to_string());
+    // Counted from the opening, not from the assignment; the catch-all's
+    // resolution clock keeps running.
+    assert_eq!(
+        targets(&applied[1]),
+        vec![("first_response".to_owned(), monday_ten() + TimeDelta::minutes(5))]
+    );
+    engine.shutdown().await;
+}
