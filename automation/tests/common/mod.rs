@@ -15,7 +15,6 @@ use livedesk_domain::{
     VisitorId,
 };
 use livedesk_eventstore::{CommandContext, CommandService, Direction, EventStore, PgEventStore, PgStoreConfig};
-use livedesk_projections::models::{InboxProjector, SlaQueueProjector};
 use livedesk_projections::{ProjectionRuntime, RuntimeConfig};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -69,7 +68,11 @@ impl World {
         let store = PgEventStore::new(pool, PgStoreConfig::default());
         let projections = ProjectionRuntime::start(
             store.clone(),
-            vec![Arc::new(SlaQueueProjector), Arc::new(InboxProjector::default())],
+            // Built by the crate, whatever their constructors become.
+            livedesk_projections::all_projectors()
+                .into_iter()
+                .filter(|p| ["sla_queue", "inbox"].contains(&p.name()))
+                .collect(),
             RuntimeConfig {
                 max_batch: 100,
                 lock_retry: Duration::from_millis(50),
