@@ -5,16 +5,16 @@
 
 use chrono::{DateTime, Utc};
 use livedesk_domain::conversation::{
-    Assignee, Conversation, ConversationCommand, ConversationError, ConversationEvent, SlaDue, SlaTarget,
+    Assignee, Author, Conversation, ConversationCommand, ConversationEvent, ConversationStatus, SlaDue,
 };
 use livedesk_domain::sla::{BusinessHours, SlaFacts, SlaPolicy, matching_policy};
 use livedesk_domain::visitor::VisitorEvent;
-use livedesk_domain::{Actor, Aggregate, Metadata, RecordedEvent, StreamName};
-use livedesk_eventstore::{CommandContext, CommandError, CommandService, Direction, EventStore, PgEventStore};
+use livedesk_domain::{Aggregate, RecordedEvent, StreamName};
+use livedesk_eventstore::{CommandService, Direction, EventStore, PgEventStore};
 use uuid::Uuid;
 
 use super::facts::Facts;
-use super::history::{Applied, CommandKey, History, Mark, Outcome};
+use super::history::{History, Mark};
 use crate::clock::Clock;
 use crate::command_id::derived;
 
@@ -33,13 +33,13 @@ pub(crate) struct Core {
 /// The event a command answers: its id becomes the causation, its
 /// correlation is kept.
 #[derive(Debug, Clone, Copy)]
-struct Cause {
-    event_id: Uuid,
-    correlation_id: Option<Uuid>,
+pub(super) struct Cause {
+    pub(super) event_id: Uuid,
+    pub(super) correlation_id: Option<Uuid>,
 }
 
 impl Cause {
-    fn of(event: &RecordedEvent) -> Self {
+    pub(super) fn of(event: &RecordedEvent) -> Self {
         Self {
             event_id: event.event_id,
             correlation_id: event.metadata.correlation_id,
@@ -91,7 +91,9 @@ impl Core {
                 return Ok(None);
             }
         };
-        let conversation = stream_uuid(&event.stream)?;
+        let Some(conversation) = stream_uuid(&event.stream) else {
+            return Ok(None);
+        };
         match decoded {
             ConversationEvent::SlaApplied(applied) => Ok(applied.targets.iter().map(|t| t.due_at).min()),
             ConversationEvent::Opened(_) => {
@@ -102,6 +104,8 @@ impl Core {
                 self.apply_policy(conversation, event, Cause::of(event)).await?;
                 Ok(None)
             }
+            ConversationEvent::MessagePosted(m) if matches!(m.author, Author::Bot { .. } | Author::System) => Ok(None),
+            ConversationEvent::StatusChanged(s) if s.to != ConversationStatus::Done => Ok(None),
             ConversationEvent::MessagePosted(_) | ConversationEvent::StatusChanged(_) => {
                 let Some(history) = self.history(conversation).await? else {
                     return Ok(None);
@@ -126,7 +130,9 @@ impl Core {
         if tagged.tag.labels.is_none() {
             return Ok(());
         }
-        let visitor = stream_uuid(&event.stream)?;
+        let Some(visitor) = stream_uuid(&event.stream) else {
+            return Ok(());
+        };
         let pool = self.store.pool();
         for conversation in livedesk_projections::automation::open_conversations_of_visitor(pool, visitor).await? {
             self.apply_policy(conversation, event, Cause::of(event)).await?;
@@ -208,67 +214,6 @@ impl Core {
             .await
     }
 
-    /// A human reply or Done settles each clock it is the first settling
-    /// event of.
-    async fn settle_by(&self, history: &History, event: &RecordedEvent) -> anyhow::Result<()> {
-        for target in [SlaTarget::FirstResponse, SlaTarget::NextResponse, SlaTarget::Resolution] {
-            let Some(clock) = history.clock_before(target, event.stream_version) else {
-                continue;
-            };
-            let settled_here = history
-                .settling_event(clock)
-                .is_some_and(|e| e.event_id == event.event_id);
-            if settled_here {
-                self.record(history, clock, Cause::of(event)).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Ends `clock` as its history says by now, if it has ended.
-    async fn record(&self, history: &History, clock: &Applied, cause: Cause) -> anyhow::Result<()> {
-        let Some((outcome, key)) = history.outcome(clock, self.clock.now()) else {
-            return Ok(());
-        };
-        let id = match key {
-            CommandKey::SettledBy(event) => derived("sla.settle", &[event, target_id(clock.target)]),
-            CommandKey::Timer(applied) => derived("sla.breach", &[applied, target_id(clock.target)]),
-        };
-        let command = match outcome {
-            Outcome::Fulfilled { at } => ConversationCommand::FulfilSla {
-                target: clock.target,
-                at,
-            },
-            Outcome::Breached { due_at } => ConversationCommand::BreachSla {
-                target: clock.target,
-                at: due_at,
-            },
-        };
-        let conversation = history.state.id.0;
-        self.post(conversation, history.opened.site_id.0, command, id, cause)
-            .await
-    }
-
-    /// The breach timer's work on one clock from `sla_queue`: ends the
-    /// conversation's current clock of `target` if its history says it
-    /// has ended by now.
-    pub(super) async fn settle_due(&self, conversation: Uuid, target: SlaTarget) -> anyhow::Result<()> {
-        let Some(history) = self.history(conversation).await? else {
-            return Ok(());
-        };
-        let Some(clock) = history.current_clock(target).copied() else {
-            return Ok(());
-        };
-        if !history.pending(target) {
-            return Ok(());
-        }
-        let cause = Cause {
-            event_id: clock.event_id,
-            correlation_id: None,
-        };
-        self.record(&history, &clock, cause).await
-    }
-
     /// The first policy of the site matching the conversation now, with
     /// the site's hours.
     async fn policy_for(&self, history: &History) -> anyhow::Result<Option<(SlaPolicy, BusinessHours)>> {
@@ -292,7 +237,7 @@ impl Core {
     }
 
     /// The conversation's whole stream, folded.
-    async fn history(&self, conversation: Uuid) -> anyhow::Result<Option<History>> {
+    pub(super) async fn history(&self, conversation: Uuid) -> anyhow::Result<Option<History>> {
         let stream = StreamName::for_id(Conversation::CATEGORY, conversation)?;
         let mut events = Vec::new();
         loop {
@@ -312,67 +257,6 @@ impl Core {
             }
         }
     }
-
-    /// Runs `command` as Livedesk (`system`) with the derived `command_id`.
-    /// A rejection (the clock was already ended by someone else, the policy
-    /// already applies) is not an error.
-    async fn post(
-        &self,
-        conversation: Uuid,
-        site: Uuid,
-        command: ConversationCommand,
-        command_id: Uuid,
-        cause: Cause,
-    ) -> anyhow::Result<()> {
-        let context = CommandContext {
-            metadata: Metadata {
-                site_id: Some(site),
-                actor: Some(Actor::System),
-                correlation_id: Some(cause.correlation_id.unwrap_or(cause.event_id)),
-                causation_id: Some(cause.event_id),
-                command_id: Some(command_id),
-            },
-        };
-        match self.conversations.execute(conversation, command, &context).await {
-            Ok(executed) => {
-                if !executed.events.is_empty() {
-                    tracing::debug!(%conversation, events = executed.events.len(), "SLA engine recorded");
-                }
-                Ok(())
-            }
-            Err(CommandError::Rejected(rejection)) => {
-                log_rejection(conversation, &rejection);
-                Ok(())
-            }
-            Err(CommandError::Decode {
-                stream,
-                version,
-                reason,
-            }) => {
-                tracing::warn!(%stream, version, %reason, "SLA engine cannot load a conversation; skipping");
-                Ok(())
-            }
-            Err(error) => Err(anyhow::Error::new(error).context("posting an SLA command")),
-        }
-    }
-}
-
-fn log_rejection(conversation: Uuid, rejection: &ConversationError) {
-    match rejection {
-        ConversationError::NoPendingSla(_) | ConversationError::SlaNotYetDue { .. } => {
-            tracing::debug!(%conversation, %rejection, "SLA clock already ended or not due");
-        }
-        _ => tracing::warn!(%conversation, %rejection, "SLA command rejected"),
-    }
-}
-
-/// A stable id for each target, for deriving command ids.
-fn target_id(target: SlaTarget) -> Uuid {
-    match target {
-        SlaTarget::FirstResponse => Uuid::from_u128(1),
-        SlaTarget::NextResponse => Uuid::from_u128(2),
-        SlaTarget::Resolution => Uuid::from_u128(3),
-    }
 }
 
 fn visitor_event_at(event: &VisitorEvent) -> DateTime<Utc> {
@@ -384,6 +268,12 @@ fn visitor_event_at(event: &VisitorEvent) -> DateTime<Utc> {
     }
 }
 
-fn stream_uuid(stream: &StreamName) -> anyhow::Result<Uuid> {
-    Ok(Uuid::parse_str(stream.id())?)
+/// The id of a `category-{uuid}` stream; `None` (logged) for another
+/// shape, which no aggregate writes.
+fn stream_uuid(stream: &StreamName) -> Option<Uuid> {
+    let id = Uuid::parse_str(stream.id()).ok();
+    if id.is_none() {
+        tracing::warn!(%stream, "SLA engine skips an event of a stream without a uuid");
+    }
+    id
 }
