@@ -124,6 +124,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
             rate_exempt: vec![std::net::Ipv4Addr::LOCALHOST.into()],
             ..WidgetArgs::default()
         },
+        sla: livedesk::config::SlaArgs::default(),
     };
     let app = Application::build(pool.clone(), &config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -122,6 +122,56 @@ pub struct ServeConfig {
     /// The widget API.
     #[command(flatten)]
     pub widget: WidgetArgs,
+    /// The SLA engine.
+    #[command(flatten)]
+    pub sla: SlaArgs,
+}
+
+/// The SLA engine (`livedesk-automation`): one active across processes.
+#[derive(Debug, Clone, Args)]
+pub struct SlaArgs {
+    /// Run the SLA engine in this process (it still waits for the lock:
+    /// one process runs it at a time). `false` leaves it to others.
+    #[arg(
+        long = "sla-engine",
+        env = "LIVEDESK_SLA_ENGINE",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub enabled: bool,
+    /// Longest time between two passes of the breach timer, in
+    /// milliseconds (it also wakes at the nearest due time it knows of).
+    #[arg(long = "sla-tick-ms", env = "LIVEDESK_SLA_TICK_MS", default_value_t = 5_000)]
+    pub tick_ms: u64,
+    /// How often a standby process tries to take the SLA engine's lock, in
+    /// milliseconds.
+    #[arg(
+        long = "sla-lock-retry-ms",
+        env = "LIVEDESK_SLA_LOCK_RETRY_MS",
+        default_value_t = 1_000
+    )]
+    pub lock_retry_ms: u64,
+}
+
+impl Default for SlaArgs {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tick_ms: 5_000,
+            lock_retry_ms: 1_000,
+        }
+    }
+}
+
+impl SlaArgs {
+    /// The engine's configuration.
+    pub fn to_config(&self) -> livedesk_automation::SlaEngineConfig {
+        livedesk_automation::SlaEngineConfig {
+            tick: std::time::Duration::from_millis(self.tick_ms.max(1)),
+            lock_retry: std::time::Duration::from_millis(self.lock_retry_ms.max(1)),
+            ..livedesk_automation::SlaEngineConfig::default()
+        }
+    }
 }
 
 /// Settings of the widget API (`/widget/v1`).

@@ -17,7 +17,8 @@ use chrono::Utc;
 use livedesk_api::tokens::{self, TokenRequest};
 use livedesk_domain::agent::{Agent, AgentCommand};
 use livedesk_domain::site::{Site, SiteCommand};
-use livedesk_domain::{Actor, AgentId, Metadata, Role, SiteId, TextBlockId};
+use livedesk_domain::sla::{SlaConditions, SlaPolicy};
+use livedesk_domain::{Actor, AgentId, Metadata, Role, SiteId, SlaPolicyId, TextBlockId};
 use livedesk_eventstore::{CommandContext, CommandService, PgEventStore, PgStoreConfig};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -32,6 +33,7 @@ use crate::startup::Application;
 pub const DEMO_SITE: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_de40);
 const ADA: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0ada);
 const ANA: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0a4a);
+const DEMO_SLA_POLICY: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_05a1);
 
 const TEXT_BLOCKS: &[(&str, &str, &str)] = &[
     (
@@ -153,6 +155,23 @@ async fn seed(store: &PgEventStore) -> anyhow::Result<()> {
             .await
             .context("adding a text block")?;
     }
+    // One catch-all SLA policy, so the inbox's SLA order and breaches show
+    // up in the demo (the SLA engine runs in `demo` as in `serve`).
+    let policies = SiteCommand::DefineSlaPolicies {
+        policies: vec![SlaPolicy {
+            id: SlaPolicyId(DEMO_SLA_POLICY),
+            name: "Demo: answer within 5 minutes".into(),
+            conditions: SlaConditions::default(),
+            first_response_secs: Some(5 * 60),
+            next_response_secs: Some(5 * 60),
+            resolution_secs: Some(60 * 60),
+        }],
+        at: Utc::now(),
+    };
+    sites
+        .execute(DEMO_SITE, policies, &context())
+        .await
+        .context("defining the demo SLA policy")?;
     let agents: CommandService<PgEventStore, Agent> = CommandService::new(store.clone(), 4);
     for (id, name, role) in [(ADA, "Ada", Role::Admin), (ANA, "Ana", Role::Agent)] {
         let invite = AgentCommand::Invite {

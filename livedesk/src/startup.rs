@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use livedesk_api::GraphQl;
+use livedesk_automation::{SlaEngine, SystemClock};
 use livedesk_widget::Widget;
 
 use crate::config::{DatabaseConfig, ServeConfig};
@@ -20,6 +21,8 @@ use crate::http::{AppState, router};
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The SLA engine of this process, unless turned off.
+    sla: Option<Arc<SlaEngine>>,
 }
 
 impl Application {
@@ -59,8 +62,16 @@ impl Application {
         )
         .map_err(|e| anyhow::anyhow!(e))
         .context("starting the widget API")?;
+        let sla = config.sla.enabled.then(|| {
+            Arc::new(SlaEngine::start(
+                store.clone(),
+                Arc::new(SystemClock),
+                config.sla.to_config(),
+            ))
+        });
         Ok(Self {
             listener,
+            sla,
             state: AppState {
                 store,
                 projections,
@@ -85,7 +96,13 @@ impl Application {
         &self.state.projections
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then stops the projectors.
+    /// The SLA engine of this process (`None` when turned off).
+    pub fn sla_engine(&self) -> Option<&SlaEngine> {
+        self.sla.as_deref()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then stops the SLA engine and the
+    /// projectors.
     ///
     /// # Errors
     ///
@@ -93,11 +110,15 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let projections = self.state.projections.clone();
         let widget = self.state.widget.clone();
+        let sla = self.sla;
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         widget.shutdown().await;
+        if let Some(sla) = &sla {
+            sla.shutdown().await;
+        }
         // WebSocket tasks may still hold the runtime: stop it through this
         // handle rather than waiting to be the last one.
         projections.shutdown().await;

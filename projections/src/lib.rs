@@ -15,8 +15,10 @@
 //!   swaps them in atomically.
 //! - [`models`]: the read models; [`read`]: the queries the APIs read them
 //!   with; [`liveness`]: the widget's signs of life (process state, not
-//!   events).
+//!   events); [`automation`]: the checkpoints and queries of the SLA
+//!   engine (`livedesk-automation`).
 
+pub mod automation;
 mod error;
 pub mod liveness;
 pub mod models;

@@ -53,6 +53,7 @@ pub async fn spawn_app_configured(pool: PgPool, ws: WsConfig, widget: WidgetArgs
         max_event_bytes: 1024 * 1024,
         ws,
         widget,
+        sla: livedesk::config::SlaArgs::default(),
     };
     let app = Application::build(pool, &config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -11,5 +11,6 @@ mod graphql_http;
 mod handling;
 mod health;
 mod helpers;
+mod sla;
 mod subscriptions;
 mod widget;

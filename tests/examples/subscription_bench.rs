@@ -66,6 +66,7 @@ async fn run(options: sqlx::postgres::PgConnectOptions, messages: usize) -> anyh
         max_event_bytes: 1024 * 1024,
         ws: WsConfig::default(),
         widget: livedesk::config::WidgetArgs::default(),
+        sla: livedesk::config::SlaArgs::default(),
     };
     let app = Application::build(pool, &config).await?;
     let address = format!("ws://127.0.0.1:{}/graphql/ws", app.port());

@@ -7,6 +7,7 @@ mod conversation;
 mod profile;
 mod query;
 mod session;
+mod sla;
 mod subscription;
 
 use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
@@ -20,7 +21,7 @@ pub use subscription::SubscriptionRoot;
 /// Every query.
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::LiveQuery, query::InboxQuery, query::PeopleQuery);
+pub struct QueryRoot(query::LiveQuery, query::InboxQuery, query::PeopleQuery, sla::SlaQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default, Debug)]
@@ -32,6 +33,7 @@ pub struct MutationRoot(
     profile::ProfileMutation,
     admin::AdminMutation,
     admin::TeamMutation,
+    sla::SlaMutation,
 );
 
 /// The Livedesk schema.

@@ -191,6 +191,18 @@ graphql_enum! {
 }
 
 graphql_enum! {
+    /// What an SLA clock measures.
+    SlaTarget {
+        /// From opening to the first human reply.
+        FirstResponse,
+        /// From a visitor message to the next human reply.
+        NextResponse,
+        /// From opening to Done.
+        Resolution,
+    }
+}
+
+graphql_enum! {
     /// How an SLA clock stands.
     SlaOutcome {
         /// Running.

@@ -5,7 +5,9 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use livedesk_projections::models::inbox::{ConversationRow, MessageRow, VisitorRow};
 
-use super::{AssigneeKind, AttachmentKind, AuthorType, ConversationStatus, Cursor, Page, Provider, SlaOutcome, stored};
+use super::{
+    AssigneeKind, AttachmentKind, AuthorType, ConversationStatus, Cursor, Page, Provider, SlaOutcome, SlaTarget, stored,
+};
 use crate::auth::Permission;
 use crate::error::ApiResult;
 use crate::reads;
@@ -140,6 +142,17 @@ impl Conversation {
     /// The earliest pending SLA due time.
     async fn sla_due_at(&self) -> Option<DateTime<Utc>> {
         self.0.sla_due_at
+    }
+    /// Which target falls due at `slaDueAt` (the pending clock due
+    /// soonest), if any.
+    async fn sla_due_target(&self) -> ApiResult<Option<SlaTarget>> {
+        self.0
+            .sla
+            .iter()
+            .filter(|(_, clock)| clock.outcome == "pending")
+            .min_by_key(|(_, clock)| clock.due_at)
+            .map(|(target, _)| stored(target))
+            .transpose()
     }
     /// Whether an SLA clock was missed.
     async fn sla_breached(&self) -> bool {
