@@ -21,6 +21,7 @@
 pub mod automation;
 mod error;
 pub mod liveness;
+pub mod lock;
 pub mod models;
 mod projector;
 pub mod read;

@@ -140,15 +140,6 @@ pub async fn unwatched_take_overs(conn: &mut PgConnection, grace_ms: i64) -> Res
     .await
 }
 
-/// Tries to take the session-level advisory lock `name` on `conn` (the
-/// election of one sweeper among processes).
-pub async fn try_lock(conn: &mut PgConnection, name: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-        .bind(name)
-        .fetch_one(conn)
-        .await
-}
-
 /// A heartbeat of `session`: its maximum duration's end, or `None` when
 /// the session is no longer recorded (it ended).
 pub async fn heartbeat(pool: &PgPool, session: Uuid) -> Result<Option<DateTime<Utc>>, sqlx::Error> {

@@ -18,7 +18,7 @@ use livedesk_domain::conversation::{ConversationCommand, ReleaseReason};
 use livedesk_domain::session::{EndReason, SessionCommand, SessionError};
 use livedesk_domain::{Actor, Initiator};
 use livedesk_eventstore::CommandError;
-use livedesk_projections::liveness;
+use livedesk_projections::{liveness, lock};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, PgConnection};
 use uuid::Uuid;
@@ -72,7 +72,7 @@ pub(crate) async fn contend(widget: Widget) {
         }
         let Some(c) = conn.as_mut() else { continue };
         if !leader {
-            match liveness::try_lock(c, LOCK).await {
+            match lock::try_lock(c, LOCK).await {
                 Ok(held) => leader = held,
                 Err(error) => {
                     tracing::warn!(%error, "widget sweep lock attempt failed; reconnecting");

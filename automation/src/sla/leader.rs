@@ -8,9 +8,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use livedesk_domain::conversation::SlaTarget;
 use livedesk_eventstore::{EventStore, Filter};
-use livedesk_projections::{automation, liveness};
+use livedesk_projections::{automation, lock};
+use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgConnection};
 use tokio::sync::watch;
 
 use super::{APPLICATION_NAME, BREACH_BATCH, CHECKPOINT, Inner, LOCK};
@@ -58,32 +58,10 @@ async fn contend(inner: &Inner, shutdown: &mut watch::Receiver<bool>) -> Option<
     let options: PgConnectOptions = (*inner.core.store.pool().connect_options())
         .clone()
         .application_name(APPLICATION_NAME);
-    let mut conn: Option<PgConnection> = None;
-    loop {
-        if *shutdown.borrow() {
-            return None;
-        }
-        if conn.is_none() {
-            match options.connect().await {
-                Ok(c) => conn = Some(c),
-                Err(error) => tracing::warn!(%error, "cannot connect to contend for the SLA engine lock"),
-            }
-        }
-        if let Some(c) = conn.as_mut() {
-            match liveness::try_lock(c, LOCK).await {
-                Ok(true) => return conn,
-                Ok(false) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "SLA engine lock attempt failed; reconnecting");
-                    conn = None;
-                }
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(inner.config.lock_retry) => {}
-            () = stopped(shutdown) => return None,
-        }
-    }
+    lock::acquire(&options, LOCK, inner.config.lock_retry, shutdown, |_| {
+        Box::pin(async { Ok(()) })
+    })
+    .await
 }
 
 /// Runs the engine while holding the lock on `conn`; returns on shutdown,

@@ -18,8 +18,10 @@
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
+
+use crate::lock;
 
 /// The advisory lock key's source text for `name`.
 pub(super) fn lock_name(name: &str) -> String {
@@ -37,51 +39,26 @@ pub fn application_name(name: &str) -> String {
 /// `observe` is given the checkpoint the leader has reached.
 pub(super) async fn acquire(
     pool: &PgPool,
-    name: &str,
+    name: &'static str,
     retry: Duration,
     shutdown: &mut watch::Receiver<bool>,
-    mut observe: impl FnMut(u64),
+    observe: impl Fn(u64) + Clone + Send + 'static,
 ) -> Option<PgConnection> {
     let options: PgConnectOptions = (*pool.connect_options())
         .clone()
         .application_name(&application_name(name))
         .options([("synchronous_commit", "off")]);
-    let mut conn: Option<PgConnection> = None;
-    loop {
-        if *shutdown.borrow() {
-            return None;
-        }
-        if conn.is_none() {
-            match options.connect().await {
-                Ok(c) => conn = Some(c),
-                Err(error) => tracing::warn!(projector = name, %error, "cannot connect to contend for the leader lock"),
-            }
-        }
-        if let Some(c) = conn.as_mut() {
-            match try_lock(c, name).await {
-                Ok((true, _)) => return conn,
-                Ok((false, position)) => observe(position),
-                Err(error) => {
-                    tracing::warn!(projector = name, %error, "leader lock attempt failed; reconnecting");
-                    conn = None;
-                }
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(retry) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return None,
-        }
-    }
-}
-
-async fn try_lock(conn: &mut PgConnection, name: &str) -> Result<(bool, u64), sqlx::Error> {
-    let (held, position): (bool, Option<i64>) = sqlx::query_as(
-        "SELECT pg_try_advisory_lock(hashtextextended($1, 0)), \
-                (SELECT position FROM projector_checkpoints WHERE name = $2)",
-    )
-    .bind(lock_name(name))
-    .bind(name)
-    .fetch_one(conn)
-    .await?;
-    Ok((held, position.unwrap_or(0).max(0) as u64))
+    lock::acquire(&options, &lock_name(name), retry, shutdown, move |conn| {
+        let observe = observe.clone();
+        Box::pin(async move {
+            let position: Option<i64> =
+                sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(conn)
+                    .await?;
+            observe(position.unwrap_or(0).max(0) as u64);
+            Ok(())
+        })
+    })
+    .await
 }

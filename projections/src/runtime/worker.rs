@@ -59,9 +59,9 @@ pub(super) async fn run(rt: Arc<Inner>, index: usize) {
     loop {
         slot.set_state(State::Standby);
         let pool = rt.store.pool().clone();
-        let Some(mut conn) =
-            leader::acquire(&pool, name, rt.config.lock_retry, &mut shutdown, |p| slot.observe(p)).await
-        else {
+        let observer = Arc::clone(&rt);
+        let observe = move |position| observer.slots[index].observe(position);
+        let Some(mut conn) = leader::acquire(&pool, name, rt.config.lock_retry, &mut shutdown, observe).await else {
             break;
         };
         slot.metrics.takeovers.fetch_add(1, Relaxed);
