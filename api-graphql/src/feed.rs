@@ -92,13 +92,10 @@ async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, event
             }
             Err(RecvError::Closed) => return,
         };
-        if !changed.complete {
+        let event = match changed.projector {
             // Another process's batch too large to name its rows, or
             // batches missed: subscribers re-read.
-            let _ = events.send(FeedEvent::Lagged);
-            continue;
-        }
-        let event = match changed.projector {
+            "inbox" | "live_view" if !changed.complete => Ok(Some(FeedEvent::Lagged)),
             "inbox" => conversations(&pool, &changed)
                 .await
                 .map(|b| b.map(FeedEvent::Conversations)),
