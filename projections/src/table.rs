@@ -6,11 +6,14 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
+
+mod copy_text;
+
+use copy_text::RowEncoder;
 
 /// A read model table keyed by one `uuid` column.
 #[derive(Debug, Clone, Copy)]
@@ -60,13 +63,14 @@ impl CopyRows {
 }
 
 impl Table {
-    /// Encodes `rows` for [`CopyRows::write`]: each row is serialised, and
-    /// each of [`Table::columns`] taken from it by name (a missing one is
-    /// `NULL`); objects and arrays go to `jsonb` columns as JSON text.
+    /// Encodes `rows` for [`CopyRows::write`]: each row struct is
+    /// serialised straight into `COPY` text, each of [`Table::columns`]
+    /// from the field of that name (a missing one is `NULL`); `jsonb`
+    /// columns and nested values as JSON text.
     ///
     /// # Errors
     ///
-    /// A row that does not serialise to a JSON object.
+    /// A row that is not a struct, or a field that does not serialise.
     pub fn encode<'r, R: Serialize + 'r>(
         &self,
         rows: impl IntoIterator<Item = &'r R>,
@@ -81,28 +85,16 @@ impl Table {
         &self,
         rows: impl IntoIterator<Item = &'r R>,
     ) -> Result<CopyRows, serde_json::Error> {
-        let mut data = Vec::new();
+        let mut encoder = RowEncoder::new(self.columns, self.json);
         let mut count = 0;
         for row in rows {
-            let Value::Object(fields) = serde_json::to_value(row)? else {
-                return Err(serde::ser::Error::custom(format!(
-                    "a row of {} is not a JSON object",
-                    self.name
-                )));
-            };
-            for (i, column) in self.columns.iter().enumerate() {
-                if i > 0 {
-                    data.push(b'\t');
-                }
-                copy_field(&mut data, fields.get(*column), self.json.contains(column));
-            }
-            data.push(b'\n');
+            encoder.row(row)?;
             count += 1;
         }
         Ok(CopyRows {
             table: self.name,
             columns: self.columns,
-            data,
+            data: encoder.out,
             rows: count,
         })
     }
@@ -273,30 +265,5 @@ impl Writes {
         }
         query.execute(conn).await?;
         Ok(())
-    }
-}
-
-/// One field in `COPY` text format: `\N` for null, backslash escapes for
-/// the delimiter, line breaks and the backslash itself.
-fn copy_field(out: &mut Vec<u8>, value: Option<&Value>, json: bool) {
-    match value {
-        None | Some(Value::Null) => out.extend_from_slice(b"\\N"),
-        Some(value) if json => copy_text(out, &value.to_string()),
-        Some(Value::Bool(b)) => out.push(if *b { b't' } else { b'f' }),
-        Some(Value::Number(n)) => out.extend_from_slice(n.to_string().as_bytes()),
-        Some(Value::String(s)) => copy_text(out, s),
-        Some(other) => copy_text(out, &other.to_string()),
-    }
-}
-
-fn copy_text(out: &mut Vec<u8>, text: &str) {
-    for byte in text.bytes() {
-        match byte {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            other => out.push(other),
-        }
     }
 }
