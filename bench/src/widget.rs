@@ -125,6 +125,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
             ..WidgetArgs::default()
         },
         sla: livedesk::config::SlaArgs::default(),
+        routing: livedesk::config::RoutingArgs::default(),
     };
     let app = Application::build(pool.clone(), &config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -125,6 +125,57 @@ pub struct ServeConfig {
     /// The SLA engine.
     #[command(flatten)]
     pub sla: SlaArgs,
+    /// The router (routing rules and auto-assignment).
+    #[command(flatten)]
+    pub routing: RoutingArgs,
+}
+
+/// The router (`livedesk-automation`): one active across processes.
+#[derive(Debug, Clone, Args)]
+pub struct RoutingArgs {
+    /// Run the router in this process (it still waits for the lock: one
+    /// process routes at a time). `false` leaves it to others.
+    #[arg(
+        long = "router",
+        env = "LIVEDESK_ROUTER",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub enabled: bool,
+    /// Longest time between two sweeps of the team queues, in
+    /// milliseconds (queues are also served as soon as someone may have
+    /// become free).
+    #[arg(long = "router-tick-ms", env = "LIVEDESK_ROUTER_TICK_MS", default_value_t = 5_000)]
+    pub tick_ms: u64,
+    /// How often a standby process tries to take the router's lock, in
+    /// milliseconds.
+    #[arg(
+        long = "router-lock-retry-ms",
+        env = "LIVEDESK_ROUTER_LOCK_RETRY_MS",
+        default_value_t = 1_000
+    )]
+    pub lock_retry_ms: u64,
+}
+
+impl Default for RoutingArgs {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tick_ms: 5_000,
+            lock_retry_ms: 1_000,
+        }
+    }
+}
+
+impl RoutingArgs {
+    /// The router's configuration.
+    pub fn to_config(&self) -> livedesk_automation::RouterConfig {
+        livedesk_automation::RouterConfig {
+            tick: std::time::Duration::from_millis(self.tick_ms.max(1)),
+            lock_retry: std::time::Duration::from_millis(self.lock_retry_ms.max(1)),
+            ..livedesk_automation::RouterConfig::default()
+        }
+    }
 }
 
 /// The SLA engine (`livedesk-automation`): one active across processes.

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use livedesk_api::GraphQl;
-use livedesk_automation::{SlaEngine, SystemClock};
+use livedesk_automation::{Router, SlaEngine, SystemClock};
 use livedesk_widget::Widget;
 
 use crate::config::{DatabaseConfig, ServeConfig};
@@ -23,6 +23,8 @@ pub struct Application {
     state: AppState,
     /// The SLA engine of this process, unless turned off.
     sla: Option<Arc<SlaEngine>>,
+    /// The router of this process, unless turned off.
+    router: Option<Arc<Router>>,
 }
 
 impl Application {
@@ -69,9 +71,17 @@ impl Application {
                 config.sla.to_config(),
             ))
         });
+        let router = config.routing.enabled.then(|| {
+            Arc::new(Router::start(
+                store.clone(),
+                Arc::new(SystemClock),
+                config.routing.to_config(),
+            ))
+        });
         Ok(Self {
             listener,
             sla,
+            router,
             state: AppState {
                 store,
                 projections,
@@ -101,8 +111,13 @@ impl Application {
         self.sla.as_deref()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then stops the SLA engine and the
-    /// projectors.
+    /// The router of this process (`None` when turned off).
+    pub fn router(&self) -> Option<&Router> {
+        self.router.as_deref()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then stops the SLA engine, the
+    /// router and the projectors.
     ///
     /// # Errors
     ///
@@ -110,7 +125,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let projections = self.state.projections.clone();
         let widget = self.state.widget.clone();
-        let sla = self.sla;
+        let (sla, routing) = (self.sla, self.router);
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
@@ -118,6 +133,9 @@ impl Application {
         widget.shutdown().await;
         if let Some(sla) = &sla {
             sla.shutdown().await;
+        }
+        if let Some(routing) = &routing {
+            routing.shutdown().await;
         }
         // WebSocket tasks may still hold the runtime: stop it through this
         // handle rather than waiting to be the last one.

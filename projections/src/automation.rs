@@ -75,3 +75,96 @@ pub async fn open_conversations_of_visitor(pool: &PgPool, visitor: Uuid) -> Resu
     .fetch_all(pool)
     .await
 }
+
+/// An agent as auto-assignment sees them, from `agents`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AgentLoad {
+    /// The agent.
+    pub agent_id: Uuid,
+    /// The name visitors see.
+    pub display_name: String,
+    /// Activated and `online`.
+    pub online: bool,
+    /// Most open conversations at once.
+    pub max_concurrent: i32,
+    /// Assigned conversations that are not Done, as far as the `agents`
+    /// projector has come.
+    pub open_conversations: i32,
+    /// Their last assignment or coming online, whichever is later (their
+    /// last change when neither was projected).
+    pub idle_since: DateTime<Utc>,
+}
+
+/// The loads of `agents` (those known), and the log position the `agents`
+/// projector had reached when they were read: assignments after it are not
+/// counted in `open_conversations` yet. One statement, so rows and position
+/// come from one snapshot (the projector moves both in one transaction).
+pub async fn agent_loads(pool: &PgPool, agents: &[Uuid]) -> Result<(Vec<AgentLoad>, u64), sqlx::Error> {
+    let rows: Vec<LoadRow> = sqlx::query_as(
+        "SELECT a.agent_id, a.display_name, a.activated AND a.presence = 'online' AS online, a.max_concurrent, \
+                a.open_conversations, coalesce(a.idle_since, a.updated_at) AS idle_since, c.position AS counted \
+           FROM agents a CROSS JOIN projector_checkpoints c \
+          WHERE c.name = 'agents' AND a.agent_id = ANY($1)",
+    )
+    .bind(agents)
+    .fetch_all(pool)
+    .await?;
+    let counted = rows.first().map_or(0, |r| u64::try_from(r.counted).unwrap_or(0));
+    Ok((rows.into_iter().map(|r| r.load).collect(), counted))
+}
+
+#[derive(sqlx::FromRow)]
+struct LoadRow {
+    #[sqlx(flatten)]
+    load: AgentLoad,
+    counted: i64,
+}
+
+/// A conversation waiting in a team's queue: assigned to the team, not to
+/// an agent, and not Done (from the inbox).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Queued {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The team whose queue it is in.
+    pub team_id: Uuid,
+    /// The last event of the conversation the inbox applied.
+    pub position: i64,
+}
+
+/// The conversations waiting in the queues of `site`'s teams, oldest
+/// first, at most `limit`.
+pub async fn queued_conversations(pool: &PgPool, site: Uuid, limit: i64) -> Result<Vec<Queued>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT conversation_id, assignee_id AS team_id, position FROM conversations \
+          WHERE site_id = $1 AND assignee_type = 'team' AND status <> 'done' \
+          ORDER BY created_at, conversation_id LIMIT $2",
+    )
+    .bind(site)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The sites with conversations waiting in a team's queue.
+pub async fn sites_with_queues(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT site_id FROM conversations WHERE assignee_type = 'team' AND status <> 'done'")
+        .fetch_all(pool)
+        .await
+}
+
+/// Whether projector `name` has yet to apply an event of `types` at or
+/// before `head` (it moves its checkpoint only over its own types, so it
+/// may rightly stand before the head).
+pub async fn projector_behind(pool: &PgPool, name: &str, types: &[String], head: u64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM events \
+                         WHERE position > coalesce((SELECT position FROM projector_checkpoints WHERE name = $1), 0) \
+                           AND position <= $3 AND event_type = ANY($2))",
+    )
+    .bind(name)
+    .bind(types)
+    .bind(i64::try_from(head).unwrap_or(i64::MAX))
+    .fetch_one(pool)
+    .await
+}

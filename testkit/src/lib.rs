@@ -291,6 +291,7 @@ impl History {
                             device: DeviceClass::Desktop,
                             os: "Linux".into(),
                             country: Some("DE".into()),
+                            languages: Vec::new(),
                         },
                         entry_path: "/".into(),
                         referrer: None,

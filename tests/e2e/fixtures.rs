@@ -237,6 +237,7 @@ impl Fixture {
                 device: DeviceClass::Desktop,
                 os: "Linux".into(),
                 country: Some("SI".into()),
+                languages: Vec::new(),
             },
             entry_path: "/pricing".into(),
             referrer: None,

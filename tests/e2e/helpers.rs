@@ -54,6 +54,7 @@ pub async fn spawn_app_configured(pool: PgPool, ws: WsConfig, widget: WidgetArgs
         ws,
         widget,
         sla: livedesk::config::SlaArgs::default(),
+        routing: livedesk::config::RoutingArgs::default(),
     };
     let app = Application::build(pool, &config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

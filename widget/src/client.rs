@@ -126,7 +126,48 @@ pub fn client_info(headers: &HeaderMap, geo: &Geo, ip: Option<IpAddr>) -> Client
         device,
         os,
         country: geo.country(headers, ip),
+        languages: headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(accept_language)
+            .unwrap_or_default(),
     }
+}
+
+/// Most languages kept from one `Accept-Language` header.
+const MAX_LANGUAGES: usize = 10;
+
+/// The languages of an `Accept-Language` header, preferred first: ordered
+/// by `q` (stable, so equal weights keep the header's order), without
+/// `*`, `q=0` and anything that is not a plausible BCP 47 tag (letters,
+/// digits and `-`, at most 35 characters); at most ten.
+pub fn accept_language(header: &str) -> Vec<String> {
+    let mut weighted: Vec<(u16, String)> = header
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let plausible = !tag.is_empty()
+                && tag.len() <= 35
+                && tag.starts_with(|c: char| c.is_ascii_alphabetic())
+                && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !plausible {
+                return None;
+            }
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1000), |q| {
+                    q.trim()
+                        .parse::<f32>()
+                        .ok()
+                        .map(|q| (q.clamp(0.0, 1.0) * 1000.0) as u16)
+                })?;
+            (q > 0).then(|| (q, tag.replace('_', "-")))
+        })
+        .take(MAX_LANGUAGES)
+        .collect();
+    weighted.sort_by_key(|(q, _)| std::cmp::Reverse(*q));
+    weighted.into_iter().map(|(_, tag)| tag).collect()
 }
 
 #[cfg(test)]
@@ -134,6 +175,14 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn accept_language_gives_the_languages_by_preference() {
+        assert_eq!(accept_language("de-AT,de;q=0.9,en;q=0.8"), ["de-AT", "de", "en"]);
+        assert_eq!(accept_language("en;q=0.5, fr , *;q=0.1, xx;q=0"), ["fr", "en"]);
+        assert_eq!(accept_language("pt_BR, <script>, "), ["pt-BR"]);
+        assert!(accept_language("").is_empty());
+    }
 
     #[test]
     fn common_user_agents_give_browser_os_and_device() {

@@ -20,7 +20,6 @@
 //! during a hand-over append nothing twice. The rules are in
 //! `docs/sla-and-routing.md`.
 
-mod facts;
 mod history;
 mod leader;
 mod react;

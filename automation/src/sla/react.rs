@@ -13,10 +13,10 @@ use livedesk_domain::{Aggregate, RecordedEvent, StreamName};
 use livedesk_eventstore::{CommandService, Direction, EventStore, PgEventStore};
 use uuid::Uuid;
 
-use super::facts::Facts;
 use super::history::{History, Mark};
 use crate::clock::Clock;
 use crate::command_id::derived;
+use crate::facts::Facts;
 
 /// Events read per page of a conversation stream.
 const PAGE: usize = 1000;
@@ -218,6 +218,7 @@ impl Core {
     /// the site's hours.
     async fn policy_for(&self, history: &History) -> anyhow::Result<Option<(SlaPolicy, BusinessHours)>> {
         let site = self.facts.site(history.opened.site_id.0).await?;
+        let site = &site.config;
         if site.sla_policies.is_empty() {
             return Ok(None);
         }

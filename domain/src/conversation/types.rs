@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentId, RoutingRuleId, SlaPolicyId, VisitorId};
+use crate::ids::{AgentId, RoutingRuleId, SlaPolicyId, TeamId, VisitorId};
 use crate::people::{AgentRef, TeamRef};
 
 /// Where a conversation came from.
@@ -165,6 +165,13 @@ pub enum AssignmentReason {
     },
     /// The visitor's `assignedUser` tag named the agent.
     VisitorTag,
+    /// The team's auto-assignment chose the agent: the online member with
+    /// the fewest open conversations below capacity
+    /// ([`choose_agent`](crate::routing::choose_agent)).
+    AutoAssignment {
+        /// The team whose queue it came from.
+        team_id: TeamId,
+    },
 }
 
 /// Why a take-over ended and the AI resumed.

@@ -34,6 +34,11 @@ pub struct ClientInfo {
     pub os: String,
     /// ISO 3166-1 alpha-2 country, when known.
     pub country: Option<String>,
+    /// The browser's languages, preferred first (BCP 47 tags from
+    /// `Accept-Language`); empty when unknown (and in events recorded
+    /// before languages were).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
 }
 
 /// Why a session ended.

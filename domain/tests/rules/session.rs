@@ -15,6 +15,7 @@ fn client() -> ClientInfo {
         device: DeviceClass::Desktop,
         os: "Linux".into(),
         country: Some("SI".into()),
+        languages: Vec::new(),
     }
 }
 

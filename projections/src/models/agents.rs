@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use livedesk_domain::RecordedEvent;
-use livedesk_domain::agent::AgentEvent;
+use livedesk_domain::agent::{AgentEvent, Presence};
 use livedesk_domain::conversation::{Assignee, ConversationEvent, ConversationStatus};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -36,6 +36,7 @@ pub(crate) const AGENTS: Table = Table {
         "max_concurrent",
         "notification_preference",
         "open_conversations",
+        "idle_since",
         "updated_at",
         "position",
     ],
@@ -72,6 +73,9 @@ pub struct AgentRow {
     pub notification_preference: String,
     /// Assigned conversations that are not Done.
     pub open_conversations: i32,
+    /// The later of their last assignment and when they last came online
+    /// (auto-assignment's tie-break); `None` before either.
+    pub idle_since: Option<DateTime<Utc>>,
     /// The last change.
     pub updated_at: DateTime<Utc>,
     /// The last event applied.
@@ -183,11 +187,16 @@ impl Agents {
                         },
                     ),
                     ConversationEvent::Assigned(a) => {
+                        let agent = match a.assignee {
+                            Assignee::Agent { agent } => Some(agent.id.0),
+                            Assignee::Team { .. } => None,
+                        };
                         if let Some(row) = self.assignments.get_mut(id) {
-                            row.agent_id = match a.assignee {
-                                Assignee::Agent { agent } => Some(agent.id.0),
-                                Assignee::Team { .. } => None,
-                            };
+                            row.agent_id = agent;
+                        }
+                        if let Some(row) = agent.and_then(|a| self.agents.get_mut(a)) {
+                            row.idle_since = row.idle_since.max(Some(a.at));
+                            row.position = position;
                         }
                     }
                     ConversationEvent::Unassigned(_) => {
@@ -287,6 +296,7 @@ fn fold_agent(agents: &mut Folded<AgentRow>, id: Uuid, e: AgentEvent, position: 
                 max_concurrent: 5,
                 notification_preference: "every_message".into(),
                 open_conversations: 0,
+                idle_since: None,
                 updated_at: i.at,
                 position,
             },
@@ -316,7 +326,11 @@ fn fold_agent(agents: &mut Folded<AgentRow>, id: Uuid, e: AgentEvent, position: 
             n.at
         }
         AgentEvent::PresenceChanged(p) => {
+            let came_online = p.presence == Presence::Online && row.presence != "online";
             row.presence = variant(&p.presence);
+            if came_online {
+                row.idle_since = row.idle_since.max(Some(p.at));
+            }
             p.at
         }
         AgentEvent::CapacityChanged(c) => {

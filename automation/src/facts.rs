@@ -1,13 +1,14 @@
-//! What a policy's conditions look at, loaded from the other streams: the
-//! site's policies and hours, the visitor's labels, the page the chat
-//! started on.
+//! What SLA policies and routing rules look at, loaded from the streams
+//! (the write side, never behind): the site's settings and teams, the
+//! visitor's labels, the session the chat started in.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use livedesk_domain::session::{Session, SessionEvent, SessionState};
-use livedesk_domain::site::{Site, SlaAndRouting};
-use livedesk_domain::visitor::{Visitor, VisitorState};
+use livedesk_domain::TeamId;
+use livedesk_domain::session::{LiveSession, Session, SessionEvent, SessionState};
+use livedesk_domain::site::{Site, SlaAndRouting, Team};
+use livedesk_domain::visitor::{Visitor, VisitorState, VisitorTag};
 use livedesk_domain::{Aggregate, StreamName};
 use livedesk_eventstore::{CommandService, Direction, EventStore, PgEventStore};
 use uuid::Uuid;
@@ -15,14 +16,23 @@ use uuid::Uuid;
 /// Events read per page of a session stream.
 const PAGE: usize = 1000;
 
-/// Reads sites, visitors and sessions, keeping each site's SLA settings
-/// until a site event changes them.
+/// A site's settings as the automation processes need them.
+#[derive(Debug, Default)]
+pub(crate) struct SiteFacts {
+    /// SLA policies, business hours, routing rules, auto-assignment.
+    pub config: SlaAndRouting,
+    /// Its teams with their members.
+    pub teams: BTreeMap<TeamId, Team>,
+}
+
+/// Reads sites, visitors and sessions, keeping each site's settings until
+/// a site event changes them.
 #[derive(Debug)]
 pub(crate) struct Facts {
     store: PgEventStore,
     sites: CommandService<PgEventStore, Site>,
     visitors: CommandService<PgEventStore, Visitor>,
-    cache: Mutex<HashMap<Uuid, Arc<SlaAndRouting>>>,
+    cache: Mutex<HashMap<Uuid, Arc<SiteFacts>>>,
 }
 
 impl Facts {
@@ -35,14 +45,21 @@ impl Facts {
         }
     }
 
-    /// The site's SLA policies and business hours (defaults for an unknown
-    /// site).
-    pub async fn site(&self, site: Uuid) -> anyhow::Result<Arc<SlaAndRouting>> {
+    /// The site's settings and teams (defaults for an unknown site).
+    pub async fn site(&self, site: Uuid) -> anyhow::Result<Arc<SiteFacts>> {
         if let Some(cached) = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&site) {
             return Ok(cached.clone());
         }
         let state = self.sites.load(site).await?;
-        let config = Arc::new(state.active().map(|s| s.sla_and_routing.clone()).unwrap_or_default());
+        let config = Arc::new(
+            state
+                .active()
+                .map(|s| SiteFacts {
+                    config: s.sla_and_routing.clone(),
+                    teams: s.teams.clone(),
+                })
+                .unwrap_or_default(),
+        );
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -50,8 +67,8 @@ impl Facts {
         Ok(config)
     }
 
-    /// Forgets the cached settings of `site` (its policies or hours
-    /// changed); all of them with `None`.
+    /// Forgets the cached settings of `site` (a site event changed them);
+    /// all of them with `None`.
     pub fn forget(&self, site: Option<Uuid>) {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         match site {
@@ -62,17 +79,26 @@ impl Facts {
 
     /// The visitor's labels now.
     pub async fn labels(&self, visitor: Uuid) -> anyhow::Result<Vec<String>> {
-        let state = self.visitors.load(visitor).await?;
-        let profile = match state {
-            VisitorState::Known(p) | VisitorState::Reset(p) => p,
-            VisitorState::Unknown => return Ok(Vec::new()),
-        };
-        Ok(profile.tag.labels.unwrap_or_default())
+        Ok(self.tag(visitor).await?.labels.unwrap_or_default())
+    }
+
+    /// The visitor's tag now (empty for an unknown visitor).
+    pub async fn tag(&self, visitor: Uuid) -> anyhow::Result<VisitorTag> {
+        Ok(match self.visitors.load(visitor).await? {
+            VisitorState::Known(p) | VisitorState::Reset(p) => p.tag,
+            VisitorState::Unknown => VisitorTag::default(),
+        })
     }
 
     /// The page the session was on just before global position `before`
     /// (where the chat started), if it was live then.
     pub async fn page_path(&self, session: Uuid, before: u64) -> anyhow::Result<Option<String>> {
+        Ok(self.session_at(session, before).await?.map(|live| live.current_path))
+    }
+
+    /// The session as it was just before global position `before`, if it
+    /// was live then.
+    pub async fn session_at(&self, session: Uuid, before: u64) -> anyhow::Result<Option<LiveSession>> {
         let stream = StreamName::for_id(Session::CATEGORY, session)?;
         let mut state = SessionState::default();
         let mut from = 0;
@@ -91,7 +117,7 @@ impl Facts {
             }
         }
         Ok(match state {
-            SessionState::Live(live) => Some(live.current_path),
+            SessionState::Live(live) => Some(*live),
             SessionState::NotStarted | SessionState::Ended(_) => None,
         })
     }
