@@ -6,6 +6,7 @@ mod admin;
 mod conversation;
 mod profile;
 mod query;
+mod routing;
 mod session;
 mod sla;
 mod subscription;
@@ -21,7 +22,13 @@ pub use subscription::SubscriptionRoot;
 /// Every query.
 #[derive(MergedObject, Default, Debug)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::LiveQuery, query::InboxQuery, query::PeopleQuery, sla::SlaQuery);
+pub struct QueryRoot(
+    query::LiveQuery,
+    query::InboxQuery,
+    query::PeopleQuery,
+    sla::SlaQuery,
+    routing::RoutingQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default, Debug)]
@@ -34,6 +41,7 @@ pub struct MutationRoot(
     admin::AdminMutation,
     admin::TeamMutation,
     sla::SlaMutation,
+    routing::RoutingMutation,
 );
 
 /// The Livedesk schema.

@@ -318,7 +318,7 @@ fn from_domain(config: &SlaAndRouting) -> SlaSettings {
     }
 }
 
-fn to_domain_provider(p: Provider) -> DomainProvider {
+pub(super) fn to_domain_provider(p: Provider) -> DomainProvider {
     match p {
         Provider::WebChat => DomainProvider::WebChat,
         Provider::Facebook => DomainProvider::Facebook,
@@ -326,7 +326,7 @@ fn to_domain_provider(p: Provider) -> DomainProvider {
     }
 }
 
-fn from_domain_provider(p: DomainProvider) -> Provider {
+pub(super) fn from_domain_provider(p: DomainProvider) -> Provider {
     match p {
         DomainProvider::WebChat => Provider::WebChat,
         DomainProvider::Facebook => Provider::Facebook,
