@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use livedesk_automation::{Clock, ManualClock, Router, RouterConfig};
+use livedesk_domain::MessageId;
 use livedesk_domain::agent::{Agent, AgentCommand, Presence};
 use livedesk_domain::conversation::{Conversation, ConversationCommand, ConversationStatus, Provider};
 use livedesk_domain::routing::{RoutingConditions, RoutingRule};
@@ -57,7 +58,7 @@ impl Process {
 struct World {
     store: PgEventStore,
     clock: ManualClock,
-    _projections: ProjectionRuntime,
+    projections: ProjectionRuntime,
     site: Uuid,
     sites: CommandService<PgEventStore, Site>,
     agents: CommandService<PgEventStore, Agent>,
@@ -90,7 +91,7 @@ impl World {
         );
         let world = Self {
             clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).single().expect("a date")),
-            _projections: projections,
+            projections,
             site: Uuid::now_v7(),
             sites: CommandService::new(store.clone(), 10),
             agents: CommandService::new(store.clone(), 100),
@@ -551,4 +552,104 @@ async fn two_hundred_conversations_opening_at_once_across_two_processes_are_each
     assert_eq!(order, oldest_first, "the queue is served oldest first");
     one.router.shutdown().await;
     two.router.shutdown().await;
+}
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn an_agent_going_offline_or_leaving_a_visitor_unanswered_hands_the_conversation_to_a_teammate(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let (team, agents) = world.team("support", 2, 10).await;
+    let (ana, ben) = (agents[0], agents[1]);
+    world.rules(vec![(RoutingConditions::default(), team)]).await;
+    world
+        .site_command(SiteCommand::ConfigureAutoAssignment {
+            enabled: true,
+            reassign_after_secs: Some(60),
+            reassign_when_offline: true,
+            at: world.now(),
+        })
+        .await;
+    let process = Process::new(&pool, &world.clock).await;
+    let first = world.open(&process, None, Provider::Api).await;
+    world.routed(&process.router).await;
+    world.tick();
+    let (second, visitor) = (Uuid::now_v7(), VisitorId(Uuid::now_v7()));
+    let open = ConversationCommand::open(
+        ConversationId(second),
+        SiteId(world.site),
+        visitor,
+        None,
+        Provider::Api,
+        world.now(),
+    );
+    process
+        .conversations
+        .execute(second, open, &context(world.site))
+        .await
+        .expect("an opening");
+    world.routed(&process.router).await;
+    let holders = |assigned: &HashMap<Uuid, Vec<Uuid>>, c: Uuid| assigned.get(&c).cloned().unwrap_or_default();
+    let assigned = world.agent_assignments().await;
+    assert_eq!(
+        (holders(&assigned, first), holders(&assigned, second)),
+        (vec![ana.0], vec![ben.0])
+    );
+
+    // Ana goes offline: her conversation goes to Ben.
+    let offline = AgentCommand::ChangePresence {
+        presence: Presence::Offline,
+        at: world.now(),
+    };
+    world.agent_command(ana, offline).await;
+    world.routed(&process.router).await;
+    let assigned = world.agent_assignments().await;
+    assert_eq!(holders(&assigned, first), vec![ana.0, ben.0]);
+    let reasons: Vec<serde_json::Value> = world
+        .assignments()
+        .await
+        .into_iter()
+        .map(|(_, p)| p["reason"]["type"].clone())
+        .collect();
+    assert_eq!(reasons.last().and_then(|r| r.as_str()), Some("agent_went_offline"));
+
+    // Ana is back; the visitor of Ben's second conversation waits 61 s.
+    world.tick();
+    let online = AgentCommand::ChangePresence {
+        presence: Presence::Online,
+        at: world.now(),
+    };
+    world.agent_command(ana, online).await;
+    let message = ConversationCommand::post_visitor_message(MessageId(Uuid::now_v7()), visitor, "Hello?", world.now());
+    let posted = process
+        .conversations
+        .execute(second, message, &context(world.site))
+        .await
+        .expect("a message");
+    let position = posted.append.expect("appended").last_position;
+    world
+        .projections
+        .wait_for("inbox", position, PATIENCE)
+        .await
+        .expect("the inbox caught up");
+    world.clock.advance(TimeDelta::seconds(61));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let assigned = world.agent_assignments().await;
+        if holders(&assigned, second).len() == 2 {
+            assert_eq!(
+                holders(&assigned, second),
+                vec![ben.0, ana.0],
+                "left unanswered by Ben, now Ana's"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the unanswered conversation was reassigned"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Once per unanswered stretch: further sweeps leave it with Ana.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(holders(&world.agent_assignments().await, second).len(), 2);
+    process.router.shutdown().await;
 }

@@ -168,3 +168,47 @@ pub async fn projector_behind(pool: &PgPool, name: &str, types: &[String], head:
     .fetch_one(pool)
     .await
 }
+
+/// The open (not Done) conversations assigned to `agent` (from
+/// `agent_assignments`), with their sites (from the inbox).
+pub async fn open_conversations_of_agent(pool: &PgPool, agent: Uuid) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.conversation_id, c.site_id FROM agent_assignments a \
+           JOIN conversations c ON c.conversation_id = a.conversation_id \
+          WHERE a.agent_id = $1 AND a.open ORDER BY c.created_at LIMIT 1000",
+    )
+    .bind(agent)
+    .fetch_all(pool)
+    .await
+}
+
+/// A conversation an agent holds whose last message is the visitor's.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Unanswered {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// The agent holding it.
+    pub agent_id: Uuid,
+    /// When the visitor wrote last.
+    pub last_message_at: DateTime<Utc>,
+}
+
+/// Conversations held by an agent whose visitor has waited for an answer
+/// since `before` or longer, longest waiting first, at most `limit`.
+pub async fn unanswered_since(
+    pool: &PgPool,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Unanswered>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT conversation_id, site_id, assignee_id AS agent_id, last_message_at FROM conversations \
+          WHERE assignee_type = 'agent' AND status <> 'done' AND last_message_author = 'visitor' \
+            AND last_message_at <= $1 ORDER BY last_message_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use livedesk_domain::agent::{AgentEvent, Presence};
 use livedesk_domain::conversation::{
     Assignee, AssignmentReason, Conversation, ConversationCommand, ConversationError, ConversationEvent,
     ConversationOpened, ConversationStatus,
@@ -47,9 +48,9 @@ pub(super) struct Serve {
 #[derive(Debug)]
 pub(super) struct Core {
     pub store: PgEventStore,
-    clock: Arc<dyn Clock>,
+    pub clock: Arc<dyn Clock>,
     conversations: CommandService<PgEventStore, Conversation>,
-    facts: Facts,
+    pub facts: Facts,
     pending: Mutex<Vec<Pending>>,
 }
 
@@ -114,7 +115,15 @@ impl Core {
                     serve.sites.extend(site);
                 }
             }
-            "agent" => serve.all = true,
+            "agent" => {
+                if let Ok(AgentEvent::PresenceChanged(p)) = event.decode::<AgentEvent>()
+                    && p.presence == Presence::Offline
+                    && let Ok(agent) = event.stream.id().parse::<Uuid>()
+                {
+                    self.agent_went_offline(agent, event).await?;
+                }
+                serve.all = true;
+            }
             "site" => {
                 self.facts.forget(site);
                 serve.sites.extend(site);
@@ -137,8 +146,10 @@ impl Core {
         Ok(())
     }
 
-    /// Serves every queue (the tick's sweep).
+    /// Reassigns what was left unanswered too long, then serves every queue
+    /// (the tick's sweep).
     pub async fn sweep(&self) -> anyhow::Result<()> {
+        self.reassign_unanswered().await?;
         self.serve(Serve {
             all: true,
             ..Serve::default()
@@ -256,22 +267,28 @@ impl Core {
         };
         let id = derived("routing.agent", &[conversation, key]);
         if let Some(Some(append)) = self.post(conversation, site, command, id, cause).await? {
-            self.pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(Pending {
-                    position: append.last_position,
-                    conversation,
-                    agent: chosen.0,
-                    at,
-                });
+            self.remember(append.last_position, conversation, chosen.0, at);
         }
         Ok(true)
     }
 
+    /// Counts an assignment this router made until the `agents` read model
+    /// has applied `position`.
+    pub(super) fn remember(&self, position: u64, conversation: Uuid, agent: Uuid, at: DateTime<Utc>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Pending {
+                position,
+                conversation,
+                agent,
+                at,
+            });
+    }
+
     /// The members as [`choose_agent`] sees them: the read model's loads
     /// (counted up to `counted`) plus this router's later assignments.
-    fn candidates(&self, loads: &[AgentLoad], counted: u64) -> Vec<Candidate> {
+    pub(super) fn candidates(&self, loads: &[AgentLoad], counted: u64) -> Vec<Candidate> {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         pending.retain(|p| p.position > counted);
         loads
@@ -299,7 +316,7 @@ impl Core {
     /// refused it (an agent holds the conversation, it is closed);
     /// `Ok(Some(append))`: carried out (`None` when there was nothing to
     /// change).
-    async fn post(
+    pub(super) async fn post(
         &self,
         conversation: Uuid,
         site: Uuid,

@@ -16,6 +16,10 @@
 //!   or the site's settings changed): the queues of the site (of every
 //!   site with a queue, for agent events) are served oldest first. A
 //!   sweep every tick serves them too.
+//! - **reassignment**, on sites that ask for it: an agent who goes offline
+//!   hands their open conversations to another member of each one's team
+//!   (or back to its queue); so does a conversation whose visitor an agent
+//!   has left unanswered longer than the site allows (checked each tick).
 //!
 //! Nothing is assigned twice: the domain refuses an automatic assignment
 //! of a conversation an agent holds (`AlreadyAssigned`), and every command
@@ -28,6 +32,7 @@
 
 mod assign;
 mod leader;
+mod reassign;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,7 +6,7 @@ use super::types::{
     Assignee, AssignmentReason, Attachment, Author, ConversationStatus, HumanRequester, Provider, ReleaseReason,
     SlaDue, SlaTarget, SpecialRequestAnswer, SpecialRequestKind,
 };
-use crate::ids::{ConversationId, MessageId, RequestId, SessionId, SiteId, SlaPolicyId, VisitorId};
+use crate::ids::{AgentId, ConversationId, MessageId, RequestId, SessionId, SiteId, SlaPolicyId, VisitorId};
 use crate::limits::DEFAULT_MAX_MESSAGE_CHARS;
 use crate::people::{AgentRef, Initiator, Staff};
 
@@ -94,6 +94,19 @@ pub enum ConversationCommand {
     AssignAutomatically {
         /// The new assignee.
         assignee: Assignee,
+        /// Why (not [`AssignmentReason::Manual`]).
+        reason: AssignmentReason,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Reassignment by Livedesk (the agent went offline, or left the
+    /// visitor unanswered): takes the conversation from agent `from` only,
+    /// so it never takes it from whoever got it meanwhile.
+    ReassignAutomatically {
+        /// The agent it is taken from.
+        from: AgentId,
+        /// The new assignee (another agent, or the team's queue).
+        to: Assignee,
         /// Why (not [`AssignmentReason::Manual`]).
         reason: AssignmentReason,
         /// When.

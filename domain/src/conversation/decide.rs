@@ -93,6 +93,9 @@ pub(super) fn decide(state: &ConversationState, command: Cmd) -> Decision {
             at,
         } => handling::assign(c, assignee, by, reassign, at),
         Cmd::AssignAutomatically { assignee, reason, at } => handling::assign_automatically(c, assignee, reason, at),
+        Cmd::ReassignAutomatically { from, to, reason, at } => {
+            handling::reassign_automatically(c, from, to, reason, at)
+        }
         Cmd::Unassign { by, at } => handling::unassign(c, by, at),
         Cmd::TakeOver { by, at } => handling::take_over(c, by, at),
         Cmd::Release { by, reason, at } => handling::release(c, by, reason, at),

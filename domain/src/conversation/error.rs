@@ -1,7 +1,7 @@
 //! Why a conversation command was rejected.
 
 use super::types::{Assignee, SlaTarget};
-use crate::ids::RequestId;
+use crate::ids::{AgentId, RequestId};
 use crate::limits::InputError;
 use crate::people::{AgentRef, Role};
 
@@ -50,6 +50,12 @@ pub enum ConversationError {
         role: Role,
         /// What was attempted.
         action: &'static str,
+    },
+    /// An automatic reassignment found the conversation with nobody.
+    #[error("not assigned to agent {agent} any more")]
+    NotAssignedTo {
+        /// The agent it was to be taken from.
+        agent: AgentId,
     },
     /// Automatic assignment must say which rule or tag decided it.
     #[error("an automatic assignment needs a routing rule or visitor tag as its reason")]

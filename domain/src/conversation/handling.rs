@@ -14,6 +14,7 @@ use super::event::{
 };
 use super::state::OpenConversation;
 use super::types::{Assignee, AssignmentReason, ReleaseReason};
+use crate::ids::AgentId;
 use crate::people::{Initiator, Staff};
 
 pub(super) fn assign_to_me(c: &OpenConversation, by: Staff, at: DateTime<Utc>) -> Decision {
@@ -67,6 +68,24 @@ pub(super) fn assign_automatically(
         Some(current) if current.same_as(&assignee) => Ok(Vec::new()),
         Some(current @ Assignee::Agent { .. }) => Err(ConversationError::AlreadyAssigned { to: current.clone() }),
         _ => Ok(assigned(c, assignee, None, reason, at)),
+    }
+}
+
+pub(super) fn reassign_automatically(
+    c: &OpenConversation,
+    from: AgentId,
+    to: Assignee,
+    reason: AssignmentReason,
+    at: DateTime<Utc>,
+) -> Decision {
+    if reason == AssignmentReason::Manual {
+        return Err(ConversationError::ManualReasonForAutomaticAssignment);
+    }
+    match &c.assignee {
+        Some(current) if current.same_as(&to) => Ok(Vec::new()),
+        Some(current) if current.is_agent(from) => Ok(assigned(c, to, None, reason, at)),
+        Some(current) => Err(ConversationError::AlreadyAssigned { to: current.clone() }),
+        None => Err(ConversationError::NotAssignedTo { agent: from }),
     }
 }
 

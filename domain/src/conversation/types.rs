@@ -156,7 +156,7 @@ impl fmt::Display for Assignee {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AssignmentReason {
-    /// An agent chose it ("assign to me", redirect, reassignment).
+    /// An agent chose it ("assign to me", redirect, reassignment by hand).
     Manual,
     /// A routing rule matched.
     RoutingRule {
@@ -170,6 +170,16 @@ pub enum AssignmentReason {
     /// ([`choose_agent`](crate::routing::choose_agent)).
     AutoAssignment {
         /// The team whose queue it came from.
+        team_id: TeamId,
+    },
+    /// The agent went offline and the site reassigns then.
+    AgentWentOffline {
+        /// The team it was reassigned within.
+        team_id: TeamId,
+    },
+    /// The agent left the visitor unanswered longer than the site allows.
+    LeftUnanswered {
+        /// The team it was reassigned within.
         team_id: TeamId,
     },
 }

@@ -165,3 +165,48 @@ fn another_agent_cannot_unassign_a_conversation_but_a_supervisor_can() {
             at: at(2),
         })]);
 }
+
+#[test]
+fn an_automatic_reassignment_takes_the_conversation_only_from_the_agent_it_names() {
+    let reason = AssignmentReason::AgentWentOffline { team_id: id(401) };
+    let held_by_ana = || given([opened(), assigned(to_agent(ana()), None, Some(ana()), 1)]);
+    held_by_ana()
+        .when(ConversationCommand::ReassignAutomatically {
+            from: ana().id,
+            to: to_agent(bo()),
+            reason: reason.clone(),
+            at: at(2),
+        })
+        .then([ConversationEvent::Assigned(ConversationAssigned {
+            assignee: to_agent(bo()),
+            previous: Some(to_agent(ana())),
+            by: None,
+            reason: reason.clone(),
+            at: at(2),
+        })]);
+    // Bo took it meanwhile: taking it "from Ana" must not take it from him.
+    held_by_ana()
+        .when(ConversationCommand::ReassignAutomatically {
+            from: bo().id,
+            to: to_agent(sue()),
+            reason: reason.clone(),
+            at: at(2),
+        })
+        .then_error(ConversationError::AlreadyAssigned { to: to_agent(ana()) });
+    open_conversation()
+        .when(ConversationCommand::ReassignAutomatically {
+            from: ana().id,
+            to: to_agent(bo()),
+            reason,
+            at: at(2),
+        })
+        .then_error(ConversationError::NotAssignedTo { agent: ana().id });
+    held_by_ana()
+        .when(ConversationCommand::ReassignAutomatically {
+            from: ana().id,
+            to: to_agent(bo()),
+            reason: AssignmentReason::Manual,
+            at: at(2),
+        })
+        .then_error(ConversationError::ManualReasonForAutomaticAssignment);
+}
