@@ -32,7 +32,7 @@ pub fn transcript(messages: &[MessageRow]) -> String {
     out
 }
 
-fn field(value: &str) -> String {
+pub(crate) fn field(value: &str) -> String {
     // A leading = + - @ would be read as a formula by spreadsheets.
     let value = if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")

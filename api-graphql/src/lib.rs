@@ -1,7 +1,8 @@
 //! The GraphQL API for agents, analysts and integrators.
 //!
 //! - [`router`]: `POST`/`GET /graphql` (GraphQL over HTTP, GraphiQL in a
-//!   browser) and `/graphql/ws` (graphql-transport-ws).
+//!   browser), `/graphql/ws` (graphql-transport-ws) and
+//!   `GET /reports/sla.csv` ([`reports`]).
 //! - [`auth`]: API tokens (stored hashed) resolved to a principal with a
 //!   site and a role; [`tokens`] issues and revokes them.
 //! - [`schema`]: queries over the read models, mutations through the
@@ -20,6 +21,7 @@ pub mod consoles;
 mod csv;
 pub mod error;
 pub mod feed;
+pub mod reports;
 pub mod schema;
 pub mod tokens;
 pub mod transport;
@@ -102,10 +104,12 @@ impl GraphQl {
     }
 }
 
-/// The GraphQL routes: `/graphql` and `/graphql/ws`.
+/// The GraphQL routes: `/graphql` and `/graphql/ws`, and the reports
+/// beside them (`/reports/sla.csv`).
 pub fn router<S: Clone + Send + Sync + 'static>(graphql: GraphQl) -> Router<S> {
     Router::new()
         .route("/graphql", get(transport::http::get).post(transport::http::post))
         .route("/graphql/ws", get(transport::ws::upgrade))
+        .route("/reports/sla.csv", get(reports::sla_csv))
         .with_state(graphql)
 }

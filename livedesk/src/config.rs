@@ -85,7 +85,7 @@ pub enum ProjectionsCommand {
     /// tables and swap them in atomically; running servers keep serving.
     Rebuild {
         /// The projector: live_view, inbox, agents, text_blocks, sla_queue,
-        /// audit_log, directory. All of them when left out.
+        /// sla_results, audit_log, directory. All of them when left out.
         name: Option<String>,
     },
 }

@@ -17,6 +17,9 @@ pub use crate::models::directory::{SiteRow, TeamRow, TokenRow};
 pub use crate::models::inbox::{ConversationRow, MessageRow, VisitorRow};
 pub use crate::models::live_view::LiveSessionRow;
 pub use crate::models::records::TextBlockRow;
+pub use sla_report::{SlaReportGroup, SlaReportRow, sla_report, sla_report_stream};
+
+mod sla_report;
 
 /// One page of a list: at most `limit` rows after the row `after_id`
 /// (whose sort time is `after_at`, for lists ordered by time).

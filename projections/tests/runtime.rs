@@ -144,6 +144,10 @@ async fn live_projection_of_ten_thousand_events_equals_a_rebuild_from_scratch(po
     }
     let (sessions, conversations) = (rows_of("live_sessions"), rows_of("conversations"));
     assert!(sessions > 0 && conversations > 100, "the history is too thin");
+    assert!(
+        rows_of("sla_results") > 0 && rows_of("sla_result_conversations") > 100,
+        "the history ends no SLA clock"
+    );
     assert_exactly_once(&pool).await;
     let counted: Vec<(Uuid, i64)> = sqlx::query_as("SELECT site_id, count(*) FROM live_sessions GROUP BY 1 ORDER BY 1")
         .fetch_all(&pool)

@@ -11,6 +11,7 @@ mod graphql_http;
 mod handling;
 mod health;
 mod helpers;
+mod report;
 mod routing;
 mod sla;
 mod subscriptions;

@@ -27,6 +27,8 @@ pub enum Permission {
     ManageOwnProfile,
     /// Export transcripts (read-only roles included; audited).
     ExportTranscripts,
+    /// Read reports (the SLA report): admins, supervisors and analysts.
+    ReadReports,
     /// Text blocks and teams.
     ManageContent,
     /// Site settings, custom fields, API tokens.
@@ -41,6 +43,7 @@ impl Permission {
             Self::HandleConversations | Self::ManageOwnProfile => role.can_handle_conversations(),
             Self::PostAsBot => role == Role::Integrator,
             Self::ExportTranscripts => role != Role::Integrator,
+            Self::ReadReports => matches!(role, Role::Admin | Role::Supervisor | Role::Analyst),
             Self::ManageContent => role.can_supervise(),
             Self::ManageSite => role == Role::Admin,
         }
@@ -54,6 +57,7 @@ impl Permission {
             Self::PostAsBot => "post as the AI assistant",
             Self::ManageOwnProfile => "change an agent profile",
             Self::ExportTranscripts => "export transcripts",
+            Self::ReadReports => "read reports",
             Self::ManageContent => "manage text blocks and teams",
             Self::ManageSite => "manage site settings, custom fields and tokens",
         }
@@ -231,6 +235,12 @@ mod tests {
         assert!(Permission::ManageSite.allows(Role::Admin));
         assert!(!Permission::ManageSite.allows(Role::Supervisor));
         assert!(!Permission::ReadNotes.allows(Role::Integrator));
+        for role in [Role::Admin, Role::Supervisor, Role::Analyst] {
+            assert!(Permission::ReadReports.allows(role));
+        }
+        for role in [Role::Agent, Role::Integrator] {
+            assert!(!Permission::ReadReports.allows(role));
+        }
         assert_eq!(parse_role("supervisor"), Some(Role::Supervisor));
         assert_eq!(parse_role("root"), None);
     }

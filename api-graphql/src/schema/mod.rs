@@ -6,6 +6,7 @@ mod admin;
 mod conversation;
 mod profile;
 mod query;
+pub(crate) mod report;
 mod routing;
 mod session;
 mod sla;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     query::PeopleQuery,
     sla::SlaQuery,
     routing::RoutingQuery,
+    report::ReportQuery,
 );
 
 /// Every mutation.

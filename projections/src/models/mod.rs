@@ -7,6 +7,7 @@
 //! | [`agents`] | `agents`, `agent_assignments` | agent events, conversation assignment and status |
 //! | [`records::TextBlocksProjector`] | `text_blocks` | text block events |
 //! | [`records::SlaQueueProjector`] | `sla_queue` | SLA events |
+//! | [`sla_results`] | `sla_result_conversations`, `sla_results` | conversation opened / assigned / unassigned, SLA events |
 //! | [`records::AuditLogProjector`] | `audit_log` | staff, admin and system actions |
 //! | [`directory`] | `sites`, `teams`, `api_tokens` | site events but text blocks |
 
@@ -23,12 +24,14 @@ pub mod directory;
 pub mod inbox;
 pub mod live_view;
 pub mod records;
+pub mod sla_results;
 
 pub use agents::AgentsProjector;
 pub use directory::DirectoryProjector;
 pub use inbox::InboxProjector;
 pub use live_view::LiveViewProjector;
 pub use records::{AuditLogProjector, SlaQueueProjector, TextBlocksProjector};
+pub use sla_results::SlaResultsProjector;
 
 /// Every projector of Livedesk.
 pub fn all() -> Vec<Arc<dyn Projector>> {
@@ -38,6 +41,7 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
         Arc::new(AgentsProjector),
         Arc::new(TextBlocksProjector),
         Arc::new(SlaQueueProjector),
+        Arc::new(SlaResultsProjector),
         Arc::new(AuditLogProjector),
         Arc::new(DirectoryProjector),
     ]
@@ -164,7 +168,7 @@ impl<R> Folded<R> {
 mod tests {
     use sqlx::PgPool;
 
-    use super::{agents, inbox, live_view, records};
+    use super::{agents, inbox, live_view, records, sla_results};
 
     #[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
     async fn every_table_helper_writes_every_column_its_table_has_and_knows_its_json_columns(pool: PgPool) {
@@ -181,6 +185,8 @@ mod tests {
             records::TEXT_BLOCKS,
             records::SLA_QUEUE,
             records::AUDIT_LOG,
+            sla_results::CONVERSATIONS,
+            sla_results::RESULTS,
         ];
         for table in tables {
             let mut columns: Vec<String> = sqlx::query_scalar(

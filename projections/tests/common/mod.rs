@@ -59,6 +59,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("agent_assignments", "conversation_id"),
     ("text_blocks", "text_block_id"),
     ("sla_queue", "conversation_id, target"),
+    ("sla_result_conversations", "conversation_id"),
+    ("sla_results", "result_id"),
     ("audit_log", "position"),
     ("sites", "site_id"),
     ("teams", "team_id"),
