@@ -14,6 +14,7 @@ use livedesk_domain::conversation::{Conversation, ConversationCommand, Conversat
 use livedesk_domain::routing::{RoutingConditions, RoutingRule};
 use livedesk_domain::session::{ClientInfo, DeviceClass, Session, SessionCode, SessionCommand};
 use livedesk_domain::site::{Site, SiteCommand};
+use livedesk_domain::visitor::{Visitor, VisitorCommand, VisitorTag};
 use livedesk_domain::{
     Actor, AgentId, AgentRef, ConversationId, Metadata, RecordedEvent, Role, RoutingRuleId, SessionId, SiteId, Staff,
     TeamId, VisitorId,
@@ -243,6 +244,25 @@ impl World {
         id
     }
 
+    /// Opens a web chat of `visitor` in `session` through `process`.
+    async fn open_for(&self, process: &Process, visitor: VisitorId, session: Option<SessionId>) -> Uuid {
+        let id = Uuid::now_v7();
+        let command = ConversationCommand::open(
+            ConversationId(id),
+            SiteId(self.site),
+            visitor,
+            session,
+            Provider::WebChat,
+            self.now(),
+        );
+        process
+            .conversations
+            .execute(id, command, &context(self.site))
+            .await
+            .expect("an opening");
+        id
+    }
+
     /// Every `ConversationAssigned` of the log, in order.
     async fn assignments(&self) -> Vec<(Uuid, serde_json::Value)> {
         let filter = Filter {
@@ -361,6 +381,27 @@ async fn each_condition_routes_to_its_team_and_the_first_matching_rule_wins(pool
         .session(VisitorId(Uuid::now_v7()), "/helpdesk", &["de-AT", "en"])
         .await;
     let english_first = world.session(VisitorId(Uuid::now_v7()), "/", &["en", "de"]).await;
+    let tagged = VisitorId(Uuid::now_v7());
+    let visitors: CommandService<PgEventStore, Visitor> = CommandService::new(world.store.clone(), 10);
+    let first_seen = VisitorCommand::FirstSeen {
+        visitor_id: tagged,
+        site_id: SiteId(world.site),
+        at: world.now(),
+    };
+    visitors
+        .execute(tagged.0, first_seen, &context(world.site))
+        .await
+        .expect("a visitor");
+    let tag = VisitorTag {
+        labels: Some(vec![" VIP ".into()]),
+        ..VisitorTag::default()
+    };
+    let tag = VisitorCommand::Tag { tag, at: world.now() };
+    visitors
+        .execute(tagged.0, tag, &context(world.site))
+        .await
+        .expect("a tag");
+    let vip_session = world.session(tagged, "/", &["en"]).await;
     let cases = [
         (world.open(&process, Some(on_pricing), Provider::WebChat).await, sales),
         (
@@ -372,6 +413,7 @@ async fn each_condition_routes_to_its_team_and_the_first_matching_rule_wins(pool
             world.open(&process, Some(english_first), Provider::WebChat).await,
             support,
         ),
+        (world.open_for(&process, tagged, Some(vip_session)).await, vip),
     ];
     world.routed(&process.router).await;
     let assignments = world.assignments().await;
