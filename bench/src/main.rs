@@ -7,6 +7,8 @@
 //! - `command`: the command service posting messages to conversations;
 //! - `delivery`: commit-to-delivery latency to a live subscriber;
 //! - `read`: `read_all` over 1,000,000 events;
+//! - `export`: `livedesk events export` of one site's 1,000,000 events to
+//!   JSONL and CSV files, with peak memory;
 //! - `projections`: rebuilding the read models, projection lag, read
 //!   queries;
 //! - `widget`: memory per idle widget WebSocket and visitor-message-to-agent
@@ -21,6 +23,7 @@ mod cpu;
 mod delivery;
 mod env;
 mod events;
+mod export;
 mod load;
 mod projections;
 mod read;
@@ -63,6 +66,7 @@ enum Scenario {
     Command,
     Delivery,
     Read,
+    Export,
     Projections,
     Widget,
 }
@@ -76,7 +80,8 @@ pub struct Scale {
     pub measure: Duration,
     /// Events in each pre-filled conversation of the `command` scenario.
     pub long_stream: usize,
-    /// Events `read` stores before it reads them back.
+    /// Events `read` stores before it reads them back (and `export` before
+    /// it exports them).
     pub read_events: u64,
     /// Whether this is the `--quick` smoke run.
     pub quick: bool,
@@ -130,6 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Command,
             Scenario::Delivery,
             Scenario::Read,
+            Scenario::Export,
             Scenario::Projections,
         ];
     }
@@ -156,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("scenario delivery")?,
             Scenario::Read => read::run(&pool, scale).await.context("scenario read")?,
+            Scenario::Export => export::run(&pool, scale).await.context("scenario export")?,
             Scenario::Projections => projections::run(&pool, scale).await.context("scenario projections")?,
             Scenario::Widget => widget::run(&pool, scale).await.context("scenario widget")?,
         }

@@ -17,7 +17,7 @@ const FILL_CHUNK: u64 = 100_000;
 /// Passes of each measurement; the best counts.
 const RUNS: usize = 2;
 /// Events per conversation in the fill.
-const EVENTS_PER_STREAM: u64 = 20;
+pub(crate) const EVENTS_PER_STREAM: u64 = 20;
 
 /// The columns and order `read_all` asks for (its SQL, without `LIMIT`).
 const READ_SQL: &str = "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
@@ -130,12 +130,22 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
 }
 
 async fn fill(pool: &PgPool, total: u64) -> anyhow::Result<()> {
+    let sites: Vec<Uuid> = (0..4).map(events::site).collect();
+    fill_sites(pool, total, &sites).await
+}
+
+/// Truncates `events` and fills it with `total` rows of [`FILL_SQL`],
+/// spread over the four `sites` (give one site four times for a log of
+/// one site).
+pub(crate) async fn fill_sites(pool: &PgPool, total: u64, sites: &[Uuid]) -> anyhow::Result<()> {
+    if sites.len() != 4 {
+        bail!("the fill spreads events over 4 sites, not {}", sites.len());
+    }
     sqlx::query("TRUNCATE events")
         .execute(pool)
         .await
         .context("TRUNCATE events")?;
     let streams = (total / EVENTS_PER_STREAM).max(1);
-    let sites: Vec<Uuid> = (0..4).map(events::site).collect();
     let mut from = 1;
     while from <= total {
         let to = (from + FILL_CHUNK - 1).min(total);
@@ -144,7 +154,7 @@ async fn fill(pool: &PgPool, total: u64) -> anyhow::Result<()> {
             .bind(to as i64)
             .bind(streams as i64)
             .bind(events::BODY)
-            .bind(&sites)
+            .bind(sites)
             .execute(pool)
             .await
             .context("bulk fill of events")?;

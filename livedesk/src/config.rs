@@ -39,6 +39,38 @@ pub enum Command {
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Read the event log.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `livedesk events ...`.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Write a site's events, in position order, as JSON Lines or CSV, in
+    /// constant memory; a summary line goes to stderr.
+    Export(ExportArgs),
+}
+
+/// `livedesk events export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The site (id) whose events are exported.
+    #[arg(long)]
+    pub site: uuid::Uuid,
+    /// Only events recorded at or after this RFC 3339 instant
+    /// (2026-01-31T00:00:00Z).
+    #[arg(long, value_parser = crate::export::parse_instant)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only events recorded before this RFC 3339 instant.
+    #[arg(long, value_parser = crate::export::parse_instant)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// jsonl (one JSON object per line) or csv (RFC 4180, with a header).
+    #[arg(long, value_enum)]
+    pub format: crate::export::Format,
+    /// The file to write (created or truncated); stdout when left out.
+    #[arg(long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// `livedesk tokens ...`.

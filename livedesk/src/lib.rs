@@ -4,6 +4,7 @@
 pub mod config;
 pub mod database;
 pub mod demo;
+pub mod export;
 pub mod http;
 pub mod startup;
 pub mod tokens;

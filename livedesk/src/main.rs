@@ -1,9 +1,9 @@
 //! `livedesk`: run the server, apply migrations, rebuild read models,
-//! manage API tokens.
+//! manage API tokens, export events.
 
 use clap::Parser;
-use livedesk::config::{Cli, Command, ProjectionsCommand};
-use livedesk::{database, demo, startup, tokens};
+use livedesk::config::{Cli, Command, EventsCommand, ProjectionsCommand};
+use livedesk::{database, demo, export, startup, tokens};
 
 /// mimalloc: with glibc's allocator, `malloc` and `free` were a fifth of
 /// the CPU time of a read-model rebuild.
@@ -22,6 +22,7 @@ async fn main() -> std::process::ExitCode {
             startup::rebuild_projections(&cli.database, name.as_deref()).await
         }
         Command::Tokens(command) => tokens::run(&cli.database, command).await,
+        Command::Events(EventsCommand::Export(args)) => export::command(&cli.database, &args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

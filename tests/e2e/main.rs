@@ -6,6 +6,7 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod console;
+mod export;
 mod fixtures;
 mod graphql_http;
 mod handling;
