@@ -168,6 +168,7 @@ pub struct RoutingArgs {
     /// Run the router in this process (it still waits for the lock: one
     /// process routes at a time). `false` leaves it to others.
     #[arg(
+        id = "router",
         long = "router",
         env = "LIVEDESK_ROUTER",
         default_value_t = true,
@@ -177,11 +178,17 @@ pub struct RoutingArgs {
     /// Longest time between two sweeps of the team queues, in
     /// milliseconds (queues are also served as soon as someone may have
     /// become free).
-    #[arg(long = "router-tick-ms", env = "LIVEDESK_ROUTER_TICK_MS", default_value_t = 5_000)]
+    #[arg(
+        id = "router_tick_ms",
+        long = "router-tick-ms",
+        env = "LIVEDESK_ROUTER_TICK_MS",
+        default_value_t = 5_000
+    )]
     pub tick_ms: u64,
     /// How often a standby process tries to take the router's lock, in
     /// milliseconds.
     #[arg(
+        id = "router_lock_retry_ms",
         long = "router-lock-retry-ms",
         env = "LIVEDESK_ROUTER_LOCK_RETRY_MS",
         default_value_t = 1_000
@@ -477,5 +484,41 @@ impl From<&WsConfig> for livedesk_api::ApiConfig {
             ws_max_subscriptions: ws.max_subscriptions,
             ws_send_buffer: ws.send_buffer,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn the_command_line_has_no_clashing_arguments() {
+        // Flattened argument groups share one namespace of ids: two fields
+        // called `enabled` make `demo` demand an argument nobody can give.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_and_demo_parse_with_the_router_and_the_sla_engine_switched() {
+        let cli = Cli::try_parse_from(["livedesk", "demo"]).expect("demo parses");
+        assert!(matches!(cli.command, Command::Demo { .. }));
+        let cli = Cli::try_parse_from([
+            "livedesk",
+            "serve",
+            "--router",
+            "false",
+            "--sla-engine",
+            "false",
+            "--router-tick-ms",
+            "250",
+        ])
+        .expect("serve parses");
+        let Command::Serve(serve) = cli.command else {
+            panic!("not serve");
+        };
+        assert!(!serve.routing.enabled && !serve.sla.enabled);
+        assert_eq!(serve.routing.tick_ms, 250);
     }
 }
