@@ -9,11 +9,10 @@ use livedesk_domain::site::{SiteCommand, SlaAndRouting};
 use livedesk_domain::{RoutingRuleId, TeamId};
 use uuid::Uuid;
 
-use super::sla::{from_domain_provider, to_domain_provider};
+use super::sla::{change_site, from_domain_provider, to_domain_provider};
 use super::types::{Provider, parse_id};
 use super::{api, principal};
 use crate::auth::Permission;
-use crate::commands::ReadModel;
 use crate::error::{ApiError, ApiResult};
 
 /// Which conversations a rule covers. Every non-empty list must match;
@@ -119,17 +118,7 @@ impl RoutingMutation {
         principal.require_on(site, Permission::ManageSite)?;
         let rules = rules.into_iter().map(to_domain_rule).collect::<ApiResult<Vec<_>>>()?;
         let command = SiteCommand::DefineRoutingRules { rules, at: Utc::now() };
-        let api = api(ctx);
-        api.commands
-            .run(
-                &api.commands.sites,
-                site,
-                command,
-                principal,
-                site,
-                ReadModel::Directory,
-            )
-            .await?;
+        change_site(ctx, site, command, principal).await?;
         settings(ctx, site).await
     }
 
@@ -155,17 +144,7 @@ impl RoutingMutation {
             reassign_when_offline,
             at: Utc::now(),
         };
-        let api = api(ctx);
-        api.commands
-            .run(
-                &api.commands.sites,
-                site,
-                command,
-                principal,
-                site,
-                ReadModel::Directory,
-            )
-            .await?;
+        change_site(ctx, site, command, principal).await?;
         settings(ctx, site).await
     }
 }

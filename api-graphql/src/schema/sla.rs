@@ -168,17 +168,7 @@ impl SlaMutation {
             policies,
             at: Utc::now(),
         };
-        let api = api(ctx);
-        api.commands
-            .run(
-                &api.commands.sites,
-                site,
-                command,
-                principal,
-                site,
-                ReadModel::Directory,
-            )
-            .await?;
+        change_site(ctx, site, command, principal).await?;
         settings(ctx, site).await
     }
 
@@ -195,19 +185,31 @@ impl SlaMutation {
         principal.require_on(site, Permission::ManageSite)?;
         let hours = hours.map(to_domain_hours).transpose()?;
         let command = SiteCommand::SetBusinessHours { hours, at: Utc::now() };
-        let api = api(ctx);
-        api.commands
-            .run(
-                &api.commands.sites,
-                site,
-                command,
-                principal,
-                site,
-                ReadModel::Directory,
-            )
-            .await?;
+        change_site(ctx, site, command, principal).await?;
         settings(ctx, site).await
     }
+}
+
+/// Runs an admin's settings command on `site` and waits until the
+/// directory read model has it (the SLA and routing mutations).
+pub(super) async fn change_site(
+    ctx: &Context<'_>,
+    site: Uuid,
+    command: SiteCommand,
+    principal: &crate::auth::Principal,
+) -> ApiResult<()> {
+    let api = api(ctx);
+    api.commands
+        .run(
+            &api.commands.sites,
+            site,
+            command,
+            principal,
+            site,
+            ReadModel::Directory,
+        )
+        .await?;
+    Ok(())
 }
 
 /// The site's SLA settings, folded from its stream (the write side: what

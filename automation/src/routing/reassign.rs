@@ -48,8 +48,11 @@ impl Core {
         let now = self.clock.now();
         let before = now - TimeDelta::seconds(SHORTEST_WAIT_SECS);
         for waiting in automation::unanswered_since(self.store.pool(), before, SWEEP_LIMIT).await? {
+            // The wait is at most the time since the visitor's message:
+            // rows not due by that need no stream read.
             let facts = self.facts.site(waiting.site_id).await?;
-            if !facts.config.auto_assignment.reassigns_unanswered_after(u64::MAX) {
+            let longest = (now - waiting.last_message_at).num_seconds().max(0).unsigned_abs();
+            if !facts.config.auto_assignment.reassigns_unanswered_after(longest) {
                 continue;
             }
             let Some((team, assigned_at)) = self.team_of(waiting.conversation_id).await? else {
