@@ -49,15 +49,18 @@ pub struct ApiConfig {
     pub ws_ping_interval: Duration,
     /// Most subscriptions one connection runs at once.
     pub ws_max_subscriptions: usize,
-    /// Messages queued for one connection before it counts as a slow
-    /// consumer and is closed.
+    /// Messages queued for one connection; a subscription waits for room.
     pub ws_send_buffer: usize,
+    /// How long a subscription waits for room in a full send buffer before
+    /// the connection is closed as a slow consumer (4413).
+    pub ws_send_timeout: Duration,
 }
 
 /// What resolvers and transports share.
 #[derive(Debug)]
 pub struct Api {
     pub(crate) pool: PgPool,
+    pub(crate) store: PgEventStore,
     pub(crate) commands: Commands,
     pub(crate) feed: feed::Feed,
     pub(crate) config: ApiConfig,
@@ -86,6 +89,7 @@ impl GraphQl {
         let feed = feed::Feed::start(pool.clone(), &projections);
         let api = Arc::new(Api {
             pool,
+            store: store.clone(),
             commands: Commands::new(store, projections),
             feed,
             config,

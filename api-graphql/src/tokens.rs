@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use livedesk_domain::site::{Site, SiteCommand};
-use livedesk_domain::{AgentId, ApiTokenId, Metadata, Role};
+use livedesk_domain::{AgentId, ApiTokenId, Metadata, Role, StreamCategory};
 use livedesk_eventstore::{CommandContext, CommandService, PgEventStore};
 use uuid::Uuid;
 
@@ -25,6 +25,9 @@ pub struct TokenRequest {
     pub role: Role,
     /// The agent it acts as, with the agent's own role on the site.
     pub agent: Option<(AgentId, Role)>,
+    /// The stream categories its history reads are limited to; empty for
+    /// all.
+    pub event_categories: Vec<StreamCategory>,
 }
 
 /// A token just issued.
@@ -96,6 +99,7 @@ pub async fn issue(
         token_hash: token.hash,
         role: request.role,
         agent_id: request.agent.map(|(id, _)| id),
+        event_categories: request.event_categories,
         at: Utc::now(),
     };
     let executed = sites
@@ -137,6 +141,7 @@ mod tests {
             name: "x".into(),
             role,
             agent: agent.map(|r| (AgentId(Uuid::nil()), r)),
+            event_categories: Vec::new(),
         }
     }
 

@@ -328,6 +328,7 @@ async fn seed(store: &PgEventStore) -> anyhow::Result<String> {
         name: "bench agent".into(),
         role: Role::Agent,
         agent: Some((AgentId(agent), Role::Agent)),
+        event_categories: Vec::new(),
     };
     let issued = tokens::issue(&sites, request, context.metadata.clone())
         .await

@@ -26,6 +26,50 @@ pub const MAX_STREAM_NAME_LEN: usize = 200;
 #[serde(try_from = "String", into = "String")]
 pub struct StreamName(String);
 
+/// The categories of Livedesk's streams: one per aggregate. API tokens name
+/// them to limit which part of the log they may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamCategory {
+    /// `site-{id}`: settings, teams, tokens, text blocks.
+    Site,
+    /// `agent-{id}`: an agent's profile, presence and roles.
+    Agent,
+    /// `visitor-{id}`: a visitor's identity across sessions.
+    Visitor,
+    /// `session-{id}`: one browsing session.
+    Session,
+    /// `conversation-{id}`: one chat.
+    Conversation,
+}
+
+impl StreamCategory {
+    /// Every category.
+    pub const ALL: [Self; 5] = [
+        Self::Site,
+        Self::Agent,
+        Self::Visitor,
+        Self::Session,
+        Self::Conversation,
+    ];
+
+    /// The category as stream names spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Site => "site",
+            Self::Agent => "agent",
+            Self::Visitor => "visitor",
+            Self::Session => "session",
+            Self::Conversation => "conversation",
+        }
+    }
+
+    /// The category of a stream name's spelling, if it is one of ours.
+    pub fn parse(category: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == category)
+    }
+}
+
 /// Why a string is not a legal stream name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StreamNameError {
@@ -279,6 +323,28 @@ impl RecordedEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Aggregate;
+
+    #[test]
+    fn the_stream_categories_are_the_aggregates_categories() {
+        let spelled: Vec<&str> = StreamCategory::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            spelled,
+            [
+                crate::site::Site::CATEGORY,
+                crate::agent::Agent::CATEGORY,
+                crate::visitor::Visitor::CATEGORY,
+                crate::session::Session::CATEGORY,
+                crate::conversation::Conversation::CATEGORY,
+            ]
+        );
+        for category in StreamCategory::ALL {
+            assert_eq!(StreamCategory::parse(category.as_str()), Some(category));
+            let json = serde_json::to_string(&category).expect("json");
+            assert_eq!(json, format!("\"{}\"", category.as_str()));
+        }
+        assert_eq!(StreamCategory::parse("nope"), None);
+    }
 
     #[test]
     fn a_stream_name_splits_into_category_and_id() {

@@ -41,7 +41,7 @@ pub mod sla;
 pub mod visitor;
 
 pub use aggregate::{Aggregate, DecodeError, EventCodec};
-pub use envelope::{Actor, Metadata, NewEvent, RecordedEvent, StreamName, StreamNameError};
+pub use envelope::{Actor, Metadata, NewEvent, RecordedEvent, StreamCategory, StreamName, StreamNameError};
 pub use ids::{
     AgentId, ApiTokenId, ConversationId, MessageId, RequestId, RoutingRuleId, SessionId, SiteId, SlaPolicyId, TeamId,
     TextBlockId, VisitorId,

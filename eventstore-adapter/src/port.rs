@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use livedesk_domain::{NewEvent, RecordedEvent, StreamName};
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,15 @@ pub struct Filter {
     pub categories: Vec<String>,
     /// Only events of this site.
     pub site_id: Option<Uuid>,
+    /// Only streams whose name starts with this (`conversation-0193…`; a
+    /// whole name picks one stream).
+    pub stream_prefix: Option<String>,
+    /// Only events caused by this actor (`agent:{id}`, `system`, ...).
+    pub actor: Option<String>,
+    /// Only events recorded at or after this.
+    pub recorded_from: Option<DateTime<Utc>>,
+    /// Only events recorded before this.
+    pub recorded_to: Option<DateTime<Utc>>,
 }
 
 impl Filter {
@@ -80,7 +90,16 @@ impl Filter {
 
     /// Whether this filter lets every event through.
     pub fn is_all(&self) -> bool {
-        self.event_types.is_empty() && self.categories.is_empty() && self.site_id.is_none()
+        *self == Self::default()
+    }
+
+    /// Whether this filter uses only what the log's `COPY` reads can
+    /// inline: types, categories and site.
+    pub fn is_simple(&self) -> bool {
+        self.stream_prefix.is_none()
+            && self.actor.is_none()
+            && self.recorded_from.is_none()
+            && self.recorded_to.is_none()
     }
 
     /// Whether `event` passes.
@@ -88,6 +107,16 @@ impl Filter {
         (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
             && (self.categories.is_empty() || self.categories.iter().any(|c| c == event.stream.category()))
             && (self.site_id.is_none() || self.site_id == event.metadata.site_id)
+            && self
+                .stream_prefix
+                .as_ref()
+                .is_none_or(|prefix| event.stream.as_str().starts_with(prefix.as_str()))
+            && self
+                .actor
+                .as_ref()
+                .is_none_or(|actor| event.metadata.actor.as_ref().is_some_and(|a| a.to_string() == *actor))
+            && self.recorded_from.is_none_or(|from| event.recorded_at >= from)
+            && self.recorded_to.is_none_or(|to| event.recorded_at < to)
     }
 }
 

@@ -73,6 +73,12 @@ pub struct ExportArgs {
     pub output: Option<std::path::PathBuf>,
 }
 
+/// A stream category named on the command line.
+fn parse_category(name: &str) -> Result<livedesk_domain::StreamCategory, String> {
+    livedesk_domain::StreamCategory::parse(name)
+        .ok_or_else(|| format!("{name:?} is not one of site, agent, visitor, session, conversation"))
+}
+
 /// `livedesk tokens ...`.
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
@@ -93,6 +99,12 @@ pub enum TokensCommand {
         /// messages.
         #[arg(long)]
         name: Option<String>,
+        /// Limit the token's history reads (events, stream, auditLog, the
+        /// events subscription) to these stream categories: site, agent,
+        /// visitor, session, conversation (comma separated). All when
+        /// left out.
+        #[arg(long, value_delimiter = ',', value_parser = parse_category)]
+        categories: Vec<livedesk_domain::StreamCategory>,
     },
     /// Revoke a token: it stops authenticating at once.
     Revoke {
@@ -459,10 +471,17 @@ pub struct WsConfig {
         default_value_t = 100
     )]
     pub max_subscriptions: usize,
-    /// Messages queued for one connection before it is closed as a slow
-    /// consumer (4413).
+    /// Messages queued for one connection; subscriptions wait for room.
     #[arg(long = "ws-send-buffer", env = "LIVEDESK_WS_SEND_BUFFER", default_value_t = 256)]
     pub send_buffer: usize,
+    /// Milliseconds a subscription waits for room in a full send buffer
+    /// before the client is closed as a slow consumer (4413).
+    #[arg(
+        long = "ws-send-timeout-ms",
+        env = "LIVEDESK_WS_SEND_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub send_timeout_ms: u64,
 }
 
 impl Default for WsConfig {
@@ -472,6 +491,7 @@ impl Default for WsConfig {
             ping_interval_ms: 15_000,
             max_subscriptions: 100,
             send_buffer: 256,
+            send_timeout_ms: 10_000,
         }
     }
 }
@@ -483,6 +503,7 @@ impl From<&WsConfig> for livedesk_api::ApiConfig {
             ws_ping_interval: std::time::Duration::from_millis(ws.ping_interval_ms.max(1)),
             ws_max_subscriptions: ws.max_subscriptions,
             ws_send_buffer: ws.send_buffer,
+            ws_send_timeout: std::time::Duration::from_millis(ws.send_timeout_ms),
         }
     }
 }

@@ -204,6 +204,7 @@ async fn print_welcome(store: &PgEventStore, base: &str) -> anyhow::Result<()> {
             name: format!("demo token of {name}"),
             role,
             agent: Some((AgentId(id), role)),
+            event_categories: Vec::new(),
         };
         let issued = tokens::issue(&sites, request, metadata())
             .await

@@ -30,6 +30,7 @@ pub async fn run(database: &DatabaseConfig, command: TokensCommand) -> anyhow::R
             role,
             agent,
             name,
+            categories,
         } => {
             let role = parse_role(&role).with_context(|| {
                 format!("role {role:?} is not one of admin, supervisor, agent, analyst, integrator")
@@ -44,6 +45,7 @@ pub async fn run(database: &DatabaseConfig, command: TokensCommand) -> anyhow::R
                 name,
                 role,
                 agent,
+                event_categories: categories,
             };
             let issued = tokens::issue(&sites, request, metadata(site))
                 .await
@@ -96,7 +98,7 @@ async fn agent_on_site(
     let filter = Filter {
         event_types: vec!["AgentInvited".into()],
         categories: vec!["agent".into()],
-        site_id: None,
+        ..Filter::all()
     };
     let mut after = 0;
     let mut found = None;

@@ -17,8 +17,10 @@ pub use crate::models::directory::{SiteRow, TeamRow, TokenRow};
 pub use crate::models::inbox::{ConversationRow, MessageRow, VisitorRow};
 pub use crate::models::live_view::LiveSessionRow;
 pub use crate::models::records::TextBlockRow;
+pub use audit::{AuditEntryRow, AuditFilter, audit_log};
 pub use sla_report::{SlaReportGroup, SlaReportRow, sla_report, sla_report_stream};
 
+mod audit;
 mod sla_report;
 
 /// One page of a list: at most `limit` rows after the row `after_id`
@@ -63,6 +65,9 @@ pub struct TokenLogin {
     pub display_name: Option<String>,
     /// The agent's current role on the token's site, if any.
     pub agent_site_role: Option<String>,
+    /// The stream categories its history reads are limited to (snake_case);
+    /// empty for all.
+    pub event_categories: Vec<String>,
 }
 
 /// Which conversations an inbox list shows.
@@ -292,7 +297,7 @@ pub async fn online_counts(pool: &PgPool, sites: &[Uuid]) -> Result<BTreeMap<Uui
 pub async fn token_login(pool: &PgPool, hash: &str) -> Result<Option<TokenLogin>, sqlx::Error> {
     sqlx::query_as(
         "SELECT t.token_id, t.name, t.site_id, t.role, t.agent_id, t.revoked_at IS NOT NULL AS revoked, \
-                a.display_name, a.roles ->> t.site_id::text AS agent_site_role \
+                a.display_name, a.roles ->> t.site_id::text AS agent_site_role, t.event_categories \
            FROM api_tokens t LEFT JOIN agents a ON a.agent_id = t.agent_id \
           WHERE t.token_hash = $1",
     )

@@ -137,13 +137,31 @@ impl Fixture {
 
     /// A token acting as no agent (an integrator's is named `name`).
     pub async fn token(&self, name: &str, role: Role, agent: Option<(AgentId, Role)>) -> String {
-        let sites: CommandService<PgEventStore, Site> = CommandService::new(self.store.clone(), 4);
-        let request = TokenRequest {
+        self.token_request(TokenRequest {
             site_id: self.site,
             name: name.into(),
             role,
+            event_categories: Vec::new(),
             agent,
-        };
+        })
+        .await
+    }
+
+    /// A token acting as no agent whose history reads are limited to
+    /// `categories`.
+    pub async fn scoped_token(&self, name: &str, role: Role, categories: &[livedesk_domain::StreamCategory]) -> String {
+        self.token_request(TokenRequest {
+            site_id: self.site,
+            name: name.into(),
+            role,
+            event_categories: categories.to_vec(),
+            agent: None,
+        })
+        .await
+    }
+
+    async fn token_request(&self, request: TokenRequest) -> String {
+        let sites: CommandService<PgEventStore, Site> = CommandService::new(self.store.clone(), 4);
         let issued = tokens::issue(&sites, request, context(self.site).metadata)
             .await
             .expect("token");

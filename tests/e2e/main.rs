@@ -12,6 +12,7 @@ mod graphql_http;
 mod handling;
 mod health;
 mod helpers;
+mod history;
 mod report;
 mod routing;
 mod sla;

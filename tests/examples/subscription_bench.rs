@@ -109,6 +109,7 @@ async fn run(options: sqlx::postgres::PgConnectOptions, messages: usize) -> anyh
             name: format!("agent {i}"),
             role: Role::Agent,
             agent: Some((AgentId(id), Role::Agent)),
+            event_categories: Vec::new(),
         };
         let issued = tokens::issue(&sites, request, context.metadata.clone())
             .await

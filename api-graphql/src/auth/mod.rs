@@ -3,7 +3,7 @@
 
 mod token;
 
-use livedesk_domain::{Actor, AgentId, AgentRef, Role, Staff};
+use livedesk_domain::{Actor, AgentId, AgentRef, Role, Staff, StreamCategory};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -29,6 +29,10 @@ pub enum Permission {
     ExportTranscripts,
     /// Read reports (the SLA report): admins, supervisors and analysts.
     ReadReports,
+    /// Read the event history (`events`, `stream`, state as of a moment,
+    /// `auditLog`, the `events` subscription): admins, supervisors,
+    /// analysts and integrators, within the token's category scope.
+    ReadHistory,
     /// Text blocks and teams.
     ManageContent,
     /// Site settings, custom fields, API tokens.
@@ -44,6 +48,7 @@ impl Permission {
             Self::PostAsBot => role == Role::Integrator,
             Self::ExportTranscripts => role != Role::Integrator,
             Self::ReadReports => matches!(role, Role::Admin | Role::Supervisor | Role::Analyst),
+            Self::ReadHistory => role != Role::Agent,
             Self::ManageContent => role.can_supervise(),
             Self::ManageSite => role == Role::Admin,
         }
@@ -58,6 +63,7 @@ impl Permission {
             Self::ManageOwnProfile => "change an agent profile",
             Self::ExportTranscripts => "export transcripts",
             Self::ReadReports => "read reports",
+            Self::ReadHistory => "read the event history",
             Self::ManageContent => "manage text blocks and teams",
             Self::ManageSite => "manage site settings, custom fields and tokens",
         }
@@ -78,6 +84,9 @@ pub struct Principal {
     pub role: Role,
     /// The agent it acts as, with the display name visitors see now.
     pub agent: Option<AgentRef>,
+    /// The stream categories its history reads are limited to; empty for
+    /// all.
+    pub event_categories: Vec<StreamCategory>,
 }
 
 impl Principal {
@@ -157,6 +166,34 @@ impl Principal {
     pub fn agent_id(&self) -> Option<AgentId> {
         self.agent.as_ref().map(|a| a.id)
     }
+
+    /// Whether the token's scope lets it read streams of `category`.
+    pub fn may_read_category(&self, category: StreamCategory) -> bool {
+        self.event_categories.is_empty() || self.event_categories.contains(&category)
+    }
+
+    /// The categories a history read covers: those `asked` (all when
+    /// empty) within the token's scope, as stream names spell them; empty
+    /// means every category.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Forbidden`] naming a category asked for outside the
+    /// scope.
+    pub fn history_categories(&self, asked: &[StreamCategory]) -> ApiResult<Vec<String>> {
+        if let Some(outside) = asked.iter().find(|c| !self.may_read_category(**c)) {
+            return Err(ApiError::Forbidden(format!(
+                "this token may not read {} events",
+                outside.as_str()
+            )));
+        }
+        let covered = if asked.is_empty() {
+            &self.event_categories
+        } else {
+            asked
+        };
+        Ok(covered.iter().map(|c| c.as_str().to_owned()).collect())
+    }
 }
 
 /// Resolves a bearer token (`None`: no `Authorization`) to its principal.
@@ -184,8 +221,15 @@ pub async fn authenticate(pool: &PgPool, token: Option<&str>) -> ApiResult<Princ
         agent_id,
         display_name,
         agent_site_role,
+        event_categories,
         ..
     } = login;
+    let event_categories = event_categories
+        .iter()
+        .map(|c| {
+            StreamCategory::parse(c).ok_or_else(|| ApiError::internal(format!("token {token_id} has scope {c:?}")))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     let role = parse_role(&role).ok_or_else(|| ApiError::internal(format!("token {token_id} has role {role:?}")))?;
     let agent = match agent_id {
         None => None,
@@ -213,6 +257,7 @@ pub async fn authenticate(pool: &PgPool, token: Option<&str>) -> ApiResult<Princ
         site_id,
         role,
         agent,
+        event_categories,
     })
 }
 
@@ -241,6 +286,10 @@ mod tests {
         for role in [Role::Agent, Role::Integrator] {
             assert!(!Permission::ReadReports.allows(role));
         }
+        for role in [Role::Admin, Role::Supervisor, Role::Analyst, Role::Integrator] {
+            assert!(Permission::ReadHistory.allows(role));
+        }
+        assert!(!Permission::ReadHistory.allows(Role::Agent));
         assert_eq!(parse_role("supervisor"), Some(Role::Supervisor));
         assert_eq!(parse_role("root"), None);
     }

@@ -8,7 +8,7 @@ use livedesk_domain::site::{CustomFieldDefinition, FieldKind, SiteCommand, Visit
 use livedesk_domain::{AgentId, Metadata, TeamId, TextBlockId};
 use uuid::Uuid;
 
-use super::types::{ApiToken, IssuedToken, Role, Site, SiteSettings, Team, TextBlock, parse_id};
+use super::types::{ApiToken, EventCategory, IssuedToken, Role, Site, SiteSettings, Team, TextBlock, parse_id};
 use super::{api, principal};
 use crate::auth::{Permission, Principal, parse_role};
 use crate::commands::ReadModel;
@@ -209,6 +209,9 @@ impl AdminMutation {
     }
 
     /// Issues an API token. The secret is in this answer only.
+    /// `eventCategories` limits its history reads (`events`, `stream`,
+    /// `auditLog`, the `events` subscription) to those stream categories;
+    /// all when left out.
     async fn issue_api_token(
         &self,
         ctx: &Context<'_>,
@@ -216,6 +219,7 @@ impl AdminMutation {
         name: String,
         role: Role,
         agent_id: Option<ID>,
+        event_categories: Option<Vec<EventCategory>>,
     ) -> ApiResult<IssuedToken> {
         let site = parse_id("siteId", &site_id)?;
         let principal = principal(ctx)?;
@@ -239,6 +243,11 @@ impl AdminMutation {
             name,
             role: role.into(),
             agent,
+            event_categories: event_categories
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         };
         let metadata = Metadata {
             site_id: Some(site),

@@ -4,6 +4,7 @@ pub mod types;
 
 mod admin;
 mod conversation;
+pub(crate) mod history;
 mod profile;
 mod query;
 pub(crate) mod report;
@@ -12,13 +13,11 @@ mod session;
 mod sla;
 mod subscription;
 
-use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::Api;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-
-pub use subscription::SubscriptionRoot;
 
 /// Every query.
 #[derive(MergedObject, Default, Debug)]
@@ -30,6 +29,7 @@ pub struct QueryRoot(
     sla::SlaQuery,
     routing::RoutingQuery,
     report::ReportQuery,
+    history::HistoryQuery,
 );
 
 /// Every mutation.
@@ -46,6 +46,11 @@ pub struct MutationRoot(
     routing::RoutingMutation,
 );
 
+/// Every subscription.
+#[derive(MergedSubscription, Default, Debug)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(subscription::ChangesSubscription, history::HistorySubscription);
+
 /// The Livedesk schema.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -56,11 +61,15 @@ pub const MAX_COMPLEXITY: usize = 500;
 
 /// The schema without data: what the SDL is printed from.
 pub fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .limit_directives(20)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(20)
 }
 
 /// The SDL of the schema, as kept in `api-graphql/schema.graphql`.

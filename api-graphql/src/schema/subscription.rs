@@ -74,9 +74,10 @@ pub struct Notification {
     pub message: Message,
 }
 
-/// Every subscription.
+/// The subscriptions to read-model changes (the integrator feed of raw
+/// events is [`super::history::HistorySubscription`]).
 #[derive(Debug, Default)]
-pub struct SubscriptionRoot;
+pub struct ChangesSubscription;
 
 type Updates<T> = std::pin::Pin<Box<dyn Stream<Item = ApiResult<T>> + Send>>;
 
@@ -108,8 +109,8 @@ where
     initial.chain(later.flat_map(stream::iter)).boxed()
 }
 
-#[Subscription(name = "Subscription")]
-impl SubscriptionRoot {
+#[Subscription]
+impl ChangesSubscription {
     /// The Live View of a site: sessions that start, change and end, and
     /// the online count.
     async fn live_sessions_changed(

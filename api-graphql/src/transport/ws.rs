@@ -12,12 +12,19 @@
 //! | `subscribe` with an id already running | close 4409 |
 //! | a message that is not a protocol message | close 4400 |
 //! | more subscriptions than the cap | `error` for that id, `RATE_LIMITED` |
-//! | the client's send buffer is full (slow consumer) | close 4413 |
+//! | the client's send buffer stays full for the send timeout (slow consumer) | close 4413 |
 //! | no `pong` (or any message) for two ping intervals | close 4504 |
 //!
 //! The server pings every ping interval. Every connection has one bounded
-//! outgoing queue; a subscription never waits on it: when it is full the
-//! connection is closed, so a slow client stalls nobody else.
+//! outgoing queue for its operations' messages. A subscription waits for
+//! room in it, which paces a catch-up (the `events` subscription reads the
+//! log only as fast as the client takes it), but at most the send timeout:
+//! a client that takes nothing for that long is closed with 4413 and
+//! resumes from its cursor. Memory per connection stays bounded either
+//! way, and subscriptions fed by the process-wide change feed never hold
+//! it up (they lag and re-read instead). Pings, pongs and the ack travel
+//! in a small queue of their own that goes first, so a full data queue
+//! does not starve the keep-alive.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,23 +108,49 @@ struct SubscribePayload {
 /// Why the connection is being closed: code and reason.
 type Closing = Option<(u16, String)>;
 
+/// Control messages (ping, pong, ack, refusals) queued at most.
+const CONTROL_QUEUE: usize = 16;
+
 /// The sending half of a connection, shared with its subscriptions.
 #[derive(Clone)]
 struct Outbox {
+    /// Operations' messages (`next`, `error`, `complete`), in order.
     queue: mpsc::Sender<Message>,
+    /// Protocol messages, written before anything queued in `queue`.
+    control: mpsc::Sender<Message>,
+    /// How long an operation waits for room in `queue`.
+    send_timeout: Duration,
     closing: Arc<watch::Sender<Closing>>,
 }
 
 impl Outbox {
-    /// Queues `message`; a full queue closes the connection.
-    fn send(&self, message: serde_json::Value) -> bool {
-        match self.queue.try_send(Message::Text(message.to_string().into())) {
+    /// Queues a protocol message; a client that lets even these pile up is
+    /// closed as a slow consumer.
+    fn control(&self, message: serde_json::Value) -> bool {
+        match self.control.try_send(Message::Text(message.to_string().into())) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.close(close::SLOW_CONSUMER, "send buffer full: the client reads too slowly");
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Queues an operation's message, waiting up to the send timeout for
+    /// room; `false` when the connection is gone or was closed as a slow
+    /// consumer.
+    async fn send(&self, message: serde_json::Value) -> bool {
+        let message = Message::Text(message.to_string().into());
+        match tokio::time::timeout(self.send_timeout, self.queue.send(message)).await {
+            Ok(sent) => sent.is_ok(),
+            Err(_) => {
+                self.close(
+                    close::SLOW_CONSUMER,
+                    "send buffer full for the send timeout: the client reads too slowly",
+                );
+                false
+            }
         }
     }
 
@@ -150,12 +183,15 @@ impl Connection {
         let protocol_ok = socket.protocol().is_some_and(|p| p.as_bytes() == PROTOCOL.as_bytes());
         let (sink, mut incoming) = socket.split();
         let (queue, outgoing) = mpsc::channel(config.ws_send_buffer.max(1));
+        let (control, controls) = mpsc::channel(CONTROL_QUEUE);
         let (closing, closing_rx) = watch::channel(None);
         let outbox = Outbox {
             queue,
+            control,
+            send_timeout: config.ws_send_timeout,
             closing: Arc::new(closing),
         };
-        let writer = tokio::spawn(write(sink, outgoing, closing_rx.clone()));
+        let writer = tokio::spawn(write(sink, controls, outgoing, closing_rx.clone()));
         if !protocol_ok {
             outbox.close(close::SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable");
         }
@@ -198,7 +234,7 @@ impl Connection {
                     if last_heard.elapsed() > config.ws_ping_interval * 2 {
                         outbox.close(close::KEEPALIVE_TIMEOUT, "no pong within two ping intervals");
                     } else {
-                        outbox.send(serde_json::json!({ "type": "ping" }));
+                        outbox.control(serde_json::json!({ "type": "ping" }));
                     }
                 }
                 _ = closing_rx.changed() => {}
@@ -238,7 +274,7 @@ impl Connection {
                 if let Some(payload) = payload {
                     pong["payload"] = payload;
                 }
-                self.outbox.send(pong);
+                self.outbox.control(pong);
             }
             ClientMessage::Pong {} => {}
             ClientMessage::Subscribe { id, payload } => self.subscribe(id, payload),
@@ -269,7 +305,7 @@ impl Connection {
                     self._console = Some(self.state.api.consoles.connect(agent.0));
                 }
                 self.principal = Some(principal);
-                self.outbox.send(serde_json::json!({ "type": "connection_ack" }));
+                self.outbox.control(serde_json::json!({ "type": "connection_ack" }));
             }
             Err(_) => self.outbox.close(close::FORBIDDEN, "Forbidden"),
         }
@@ -296,7 +332,7 @@ impl Connection {
                 "RATE_LIMITED",
             );
             self.outbox
-                .send(serde_json::json!({ "type": "error", "id": id, "payload": [error] }));
+                .control(serde_json::json!({ "type": "error", "id": id, "payload": [error] }));
             return;
         }
         let mut request = Request::new(payload.query).data(principal);
@@ -324,22 +360,29 @@ async fn relay(id: &str, mut stream: futures::stream::BoxStream<'static, Respons
     let mut first = true;
     while let Some(mut response) = stream.next().await {
         if first && request_error(&mut response) {
-            outbox.send(serde_json::json!({ "type": "error", "id": id, "payload": response.errors }));
+            outbox
+                .send(serde_json::json!({ "type": "error", "id": id, "payload": response.errors }))
+                .await;
             return;
         }
         first = false;
         let payload = serde_json::to_value(&response).unwrap_or_default();
-        if !outbox.send(serde_json::json!({ "type": "next", "id": id, "payload": payload })) {
+        if !outbox
+            .send(serde_json::json!({ "type": "next", "id": id, "payload": payload }))
+            .await
+        {
             return;
         }
     }
-    outbox.send(serde_json::json!({ "type": "complete", "id": id }));
+    outbox.send(serde_json::json!({ "type": "complete", "id": id })).await;
 }
 
-/// Writes queued messages to the socket until the connection closes, then
-/// sends the close frame (giving up on a client that does not read).
+/// Writes queued messages to the socket, control messages first, until
+/// the connection closes, then sends the close frame (giving up on a client
+/// that does not read).
 async fn write(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut controls: mpsc::Receiver<Message>,
     mut outgoing: mpsc::Receiver<Message>,
     mut closing: watch::Receiver<Closing>,
 ) {
@@ -347,6 +390,12 @@ async fn write(
         tokio::select! {
             biased;
             _ = closing.changed() => break,
+            Some(message) = controls.recv() => tokio::select! {
+                sent = sink.send(message) => if sent.is_err() {
+                    return;
+                },
+                _ = closing.changed() => break,
+            },
             message = outgoing.recv() => match message {
                 Some(message) => tokio::select! {
                     sent = sink.send(message) => if sent.is_err() {
@@ -369,27 +418,56 @@ async fn write(
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_full_send_buffer_closes_the_connection_as_a_slow_consumer_without_waiting() {
-        let (queue, mut outgoing) = mpsc::channel(2);
+    fn outbox(capacity: usize, send_timeout: Duration) -> (Outbox, mpsc::Receiver<Message>, watch::Receiver<Closing>) {
+        let (queue, outgoing) = mpsc::channel(capacity);
+        let (control, _controls) = mpsc::channel(CONTROL_QUEUE);
         let (closing, watcher) = watch::channel(None);
         let outbox = Outbox {
             queue,
+            control,
+            send_timeout,
             closing: Arc::new(closing),
         };
-        assert!(outbox.send(serde_json::json!({ "n": 1 })));
-        assert!(outbox.send(serde_json::json!({ "n": 2 })));
-        assert!(watcher.borrow().is_none());
-        assert!(!outbox.send(serde_json::json!({ "n": 3 })), "the third does not fit");
-        assert_eq!(
-            watcher.borrow().as_ref().map(|(code, _)| *code),
-            Some(close::SLOW_CONSUMER)
+        (outbox, outgoing, watcher)
+    }
+
+    fn code(watcher: &watch::Receiver<Closing>) -> Option<u16> {
+        watcher.borrow().as_ref().map(|(code, _)| *code)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_send_buffer_full_for_the_send_timeout_closes_the_connection_as_a_slow_consumer() {
+        let (outbox, mut outgoing, watcher) = outbox(2, Duration::from_secs(10));
+        assert!(outbox.send(serde_json::json!({ "n": 1 })).await);
+        assert!(outbox.send(serde_json::json!({ "n": 2 })).await);
+        let started = Instant::now();
+        assert!(
+            !outbox.send(serde_json::json!({ "n": 3 })).await,
+            "the third never fits"
         );
+        assert_eq!(started.elapsed(), Duration::from_secs(10), "it waited the send timeout");
+        assert_eq!(code(&watcher), Some(close::SLOW_CONSUMER));
         outbox.close(close::FORBIDDEN, "later reasons do not replace the first");
-        assert_eq!(
-            watcher.borrow().as_ref().map(|(code, _)| *code),
-            Some(close::SLOW_CONSUMER)
-        );
+        assert_eq!(code(&watcher), Some(close::SLOW_CONSUMER));
         assert!(outgoing.recv().await.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_reads_within_the_send_timeout_is_paced_not_closed() {
+        let (outbox, mut outgoing, watcher) = outbox(1, Duration::from_secs(10));
+        let reader = tokio::spawn(async move {
+            let mut read = 0;
+            while outgoing.recv().await.is_some() {
+                read += 1;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            read
+        });
+        for n in 0..5 {
+            assert!(outbox.send(serde_json::json!({ "n": n })).await, "message {n}");
+        }
+        assert_eq!(code(&watcher), None);
+        drop(outbox);
+        assert_eq!(reader.await.expect("reader"), 5);
     }
 }

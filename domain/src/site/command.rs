@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::types::{CustomFieldDefinition, SiteSettings};
+use crate::envelope::StreamCategory;
 use crate::ids::{AgentId, ApiTokenId, SiteId, TeamId, TextBlockId};
 use crate::people::Role;
 use crate::routing::RoutingRule;
@@ -120,6 +121,9 @@ pub enum SiteCommand {
         role: Role,
         /// The agent it acts as, if any.
         agent_id: Option<AgentId>,
+        /// The stream categories its history reads are limited to; empty
+        /// for all of them.
+        event_categories: Vec<StreamCategory>,
         /// When.
         at: DateTime<Utc>,
     },

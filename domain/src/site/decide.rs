@@ -171,6 +171,7 @@ pub(super) fn decide(state: &SiteState, command: Cmd) -> Decision {
             token_hash,
             role,
             agent_id,
+            mut event_categories,
             at,
         } => {
             if site.api_tokens.contains_key(&token_id) {
@@ -178,12 +179,15 @@ pub(super) fn decide(state: &SiteState, command: Cmd) -> Decision {
             }
             limits::required("token name", &name, MAX_NAME_CHARS)?;
             limits::required("token hash", &token_hash, MAX_NAME_CHARS)?;
+            event_categories.sort_unstable();
+            event_categories.dedup();
             let issued = ApiTokenIssued {
                 token_id,
                 name,
                 token_hash,
                 role,
                 agent_id,
+                event_categories,
                 at,
             };
             Ok(vec![SiteEvent::ApiTokenIssued(issued)])

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{CustomFieldDefinition, SiteSettings};
 use crate::codec::event_codec;
+use crate::envelope::StreamCategory;
 use crate::ids::{AgentId, ApiTokenId, SiteId, TeamId, TextBlockId};
 use crate::people::Role;
 use crate::routing::{AutoAssignment, RoutingRule};
@@ -208,6 +209,11 @@ pub struct ApiTokenIssued {
     pub role: Role,
     /// The agent it acts as, if any.
     pub agent_id: Option<AgentId>,
+    /// The stream categories its history reads (`events`, `stream`, the
+    /// `events` subscription, `auditLog`) are limited to; empty (and absent
+    /// from events written before scopes existed) for all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_categories: Vec<StreamCategory>,
     /// When.
     pub at: DateTime<Utc>,
 }

@@ -1,6 +1,7 @@
 use livedesk_domain::limits::InputError;
 use livedesk_domain::site::*;
-use livedesk_domain::{Role, TextBlockId};
+use livedesk_domain::{Role, StreamCategory, TextBlockId};
+use uuid::Uuid;
 
 use crate::given::{Scenario, at, given, given_no_events, id};
 
@@ -185,6 +186,22 @@ fn team_names_are_unique_and_joining_twice_records_nothing() {
 }
 
 #[test]
+fn a_token_issued_before_scopes_existed_reads_every_category() {
+    let old = serde_json::json!({
+        "token_id": Uuid::now_v7(),
+        "name": "CRM",
+        "token_hash": "sha256:00",
+        "role": "integrator",
+        "agent_id": null,
+        "at": at(1),
+    });
+    let issued: ApiTokenIssued = serde_json::from_value(old).expect("an old ApiTokenIssued");
+    assert!(issued.event_categories.is_empty());
+    let written = serde_json::to_value(&issued).expect("json");
+    assert!(written.get("event_categories").is_none(), "no scope writes no field");
+}
+
+#[test]
 fn an_api_token_is_recorded_by_its_hash_and_revoked_once() {
     let issued = SiteEvent::ApiTokenIssued(ApiTokenIssued {
         token_id: id(30),
@@ -192,6 +209,7 @@ fn an_api_token_is_recorded_by_its_hash_and_revoked_once() {
         token_hash: "sha256:9f86d081884c7d65".into(),
         role: Role::Integrator,
         agent_id: None,
+        event_categories: vec![StreamCategory::Session, StreamCategory::Conversation],
         at: at(1),
     });
     site()
@@ -201,6 +219,11 @@ fn an_api_token_is_recorded_by_its_hash_and_revoked_once() {
             token_hash: "sha256:9f86d081884c7d65".into(),
             role: Role::Integrator,
             agent_id: None,
+            event_categories: vec![
+                StreamCategory::Conversation,
+                StreamCategory::Session,
+                StreamCategory::Conversation,
+            ],
             at: at(1),
         })
         .then([issued.clone()]);

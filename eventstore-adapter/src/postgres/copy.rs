@@ -27,6 +27,9 @@ const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
 /// The `COPY` statement for a `read_all`, or `None` when a filter value is
 /// not a plain identifier.
 pub(super) fn copy_statement(after: u64, limit: usize, filter: &Filter) -> Option<String> {
+    if !filter.is_simple() {
+        return None;
+    }
     let list = |values: &[String]| -> Option<String> {
         let plain = |v: &String| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
         values
@@ -234,7 +237,7 @@ mod tests {
         let plain = Filter {
             event_types: vec!["MessagePosted".into()],
             categories: vec!["conversation".into()],
-            site_id: None,
+            ..Filter::all()
         };
         let sql = copy_statement(5, 10, &plain).expect("plain filter");
         assert!(

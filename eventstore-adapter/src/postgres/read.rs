@@ -69,6 +69,21 @@ async fn all_bound(pool: &PgPool, after: u64, limit: usize, filter: &Filter) -> 
     if let Some(site_id) = filter.site_id {
         query.push(" AND site_id = ").push_bind(site_id);
     }
+    if let Some(prefix) = &filter.stream_prefix {
+        query
+            .push(" AND starts_with(stream_id, ")
+            .push_bind(prefix.clone())
+            .push(")");
+    }
+    if let Some(actor) = &filter.actor {
+        query.push(" AND actor = ").push_bind(actor.clone());
+    }
+    if let Some(from) = filter.recorded_from {
+        query.push(" AND recorded_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.recorded_to {
+        query.push(" AND recorded_at < ").push_bind(to);
+    }
     query.push(" ORDER BY position LIMIT ").push_bind(to_i64(limit as u64));
     let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(decode).collect()

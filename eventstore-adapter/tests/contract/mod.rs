@@ -339,6 +339,71 @@ pub async fn the_global_log_reads_in_position_order_with_filters<S: EventStore>(
     assert_eq!(store.head().await.expect("head"), all[3].position);
 }
 
+pub async fn the_global_log_filters_by_stream_prefix_actor_and_time<S: EventStore>(store: S) {
+    let (one, two) = (stream("conversation"), stream("conversation"));
+    let agent = livedesk_domain::Actor::Agent(Uuid::now_v7());
+    let by_agent = |mut e: livedesk_domain::NewEvent| {
+        e.metadata.actor = Some(agent.clone());
+        e
+    };
+    store
+        .append(&one, ExpectedVersion::Any, vec![by_agent(event("A", 0)), event("B", 1)])
+        .await
+        .expect("append");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store
+        .append(&two, ExpectedVersion::Any, vec![by_agent(event("C", 2))])
+        .await
+        .expect("append");
+    let all = store.read_all(0, 100, &Filter::all()).await.expect("read");
+    let types = |f: Filter| {
+        let store = store.clone();
+        let all = all.clone();
+        async move {
+            let read: Vec<String> = store
+                .read_all(0, 100, &f)
+                .await
+                .expect("read")
+                .into_iter()
+                .map(|e| e.event_type)
+                .collect();
+            let matched: Vec<String> = all
+                .iter()
+                .filter(|e| f.matches(e))
+                .map(|e| e.event_type.clone())
+                .collect();
+            assert_eq!(read, matched, "read_all and Filter::matches disagree on {f:?}");
+            read
+        }
+    };
+    let prefix = Filter {
+        stream_prefix: Some(one.as_str().to_owned()),
+        ..Filter::all()
+    };
+    assert_eq!(types(prefix).await, ["A", "B"]);
+    let wildcard = Filter {
+        stream_prefix: Some("conversation-%".into()),
+        ..Filter::all()
+    };
+    assert!(types(wildcard).await.is_empty(), "a prefix is text, not a LIKE pattern");
+    let actor = Filter {
+        actor: Some(agent.to_string()),
+        ..Filter::all()
+    };
+    assert_eq!(types(actor).await, ["A", "C"]);
+    let at = all[2].recorded_at;
+    let before = Filter {
+        recorded_to: Some(at),
+        ..Filter::all()
+    };
+    assert_eq!(types(before).await, ["A", "B"]);
+    let from = Filter {
+        recorded_from: Some(at),
+        ..Filter::all()
+    };
+    assert_eq!(types(from).await, ["C"]);
+}
+
 pub async fn a_subscription_catches_up_then_follows_live<S: EventStore>(store: S) {
     let s = stream("conversation");
     store
@@ -414,6 +479,7 @@ macro_rules! contract_tests {
             bad_input_is_refused_with_a_typed_error_and_writes_nothing,
             a_stream_reads_forward_and_backward_with_limits,
             the_global_log_reads_in_position_order_with_filters,
+            the_global_log_filters_by_stream_prefix_actor_and_time,
             a_subscription_catches_up_then_follows_live,
             a_subscription_starts_after_a_position_and_honours_its_filter,
         );

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use livedesk_domain::RecordedEvent;
 use livedesk_domain::site::{CustomFieldDefinition, SiteEvent, SiteSettings};
+use livedesk_domain::{RecordedEvent, StreamCategory};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -68,6 +68,10 @@ pub struct TokenRow {
     pub issued_at: DateTime<Utc>,
     /// When revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The stream categories its history reads are limited to; empty for
+    /// all.
+    #[serde(default)]
+    pub event_categories: Vec<StreamCategory>,
 }
 
 impl Projector for DirectoryProjector {
@@ -192,8 +196,9 @@ async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: Site
         }
         SiteEvent::ApiTokenIssued(e) => {
             sqlx::query(
-                "INSERT INTO api_tokens (token_id, site_id, name, token_hash, role, agent_id, issued_at, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_id) DO NOTHING",
+                "INSERT INTO api_tokens \
+                   (token_id, site_id, name, token_hash, role, agent_id, issued_at, position, event_categories) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (token_id) DO NOTHING",
             )
             .bind(e.token_id.0)
             .bind(site)
@@ -203,6 +208,7 @@ async fn apply_one(tx: &mut PgConnection, site: Uuid, position: i64, event: Site
             .bind(e.agent_id.map(|a| a.0))
             .bind(e.at)
             .bind(position)
+            .bind(e.event_categories.iter().map(|c| c.as_str()).collect::<Vec<_>>())
             .execute(tx)
             .await?;
         }

@@ -107,6 +107,23 @@ graphql_enum! {
 }
 
 graphql_enum! {
+    /// A category of the event log's streams, as history filters and token
+    /// scopes name them.
+    EventCategory {
+        /// `site-{id}`: settings, teams, tokens, text blocks.
+        Site,
+        /// `agent-{id}`: profiles, presence, roles.
+        Agent,
+        /// `visitor-{id}`: identities across sessions.
+        Visitor,
+        /// `session-{id}`: browsing sessions.
+        Session,
+        /// `conversation-{id}`: chats.
+        Conversation,
+    }
+}
+
+graphql_enum! {
     /// Who wrote a message.
     AuthorType {
         /// The visitor.
@@ -275,6 +292,18 @@ impl From<livedesk_domain::Role> for Role {
     }
 }
 
+impl From<EventCategory> for livedesk_domain::StreamCategory {
+    fn from(value: EventCategory) -> Self {
+        to_domain(value)
+    }
+}
+
+impl From<livedesk_domain::StreamCategory> for EventCategory {
+    fn from(value: livedesk_domain::StreamCategory) -> Self {
+        to_domain(value)
+    }
+}
+
 impl From<ConversationOrder> for InboxOrder {
     fn from(order: ConversationOrder) -> Self {
         match order {
@@ -305,6 +334,10 @@ mod tests {
         }
         for status in [ConversationStatus::Unread, ConversationStatus::Done] {
             let _: DomainStatus = status.into();
+        }
+        for category in livedesk_domain::StreamCategory::ALL {
+            let mirrored: EventCategory = category.into();
+            assert_eq!(livedesk_domain::StreamCategory::from(mirrored), category);
         }
         let _: DomainPreference = NotificationPreference::NewConversationsOnly.into();
         let _: DomainPresence = Presence::Away.into();

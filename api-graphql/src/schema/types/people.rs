@@ -278,6 +278,11 @@ impl ApiToken {
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
+    /// The stream categories its history reads (`events`, `stream`,
+    /// `auditLog`, the `events` subscription) are limited to; empty for all.
+    async fn event_categories(&self) -> Vec<super::EventCategory> {
+        self.0.event_categories.iter().map(|c| (*c).into()).collect()
+    }
 }
 
 /// A token just issued: the secret is in this answer and nowhere else.
