@@ -1,8 +1,8 @@
 //! The GraphQL API for agents, analysts and integrators.
 //!
 //! - [`router`]: `POST`/`GET /graphql` (GraphQL over HTTP, GraphiQL in a
-//!   browser), `/graphql/ws` (graphql-transport-ws) and
-//!   `GET /reports/sla.csv` ([`reports`]).
+//!   browser), `/graphql/ws` (graphql-transport-ws) and the CSV reports
+//!   and exports under `/reports/` ([`reports`], encoded by [`csv`]).
 //! - [`auth`]: API tokens (stored hashed) resolved to a principal with a
 //!   site and a role; [`tokens`] issues and revokes them.
 //! - [`schema`]: queries over the read models, mutations through the
@@ -18,7 +18,7 @@
 pub mod auth;
 mod commands;
 pub mod consoles;
-mod csv;
+pub mod csv;
 pub mod error;
 pub mod feed;
 pub mod reports;
@@ -109,11 +109,17 @@ impl GraphQl {
 }
 
 /// The GraphQL routes: `/graphql` and `/graphql/ws`, and the reports
-/// beside them (`/reports/sla.csv`).
+/// beside them (`/reports/sla.csv`, `/reports/conversations.csv`,
+/// `/reports/transcript.csv`).
 pub fn router<S: Clone + Send + Sync + 'static>(graphql: GraphQl) -> Router<S> {
     Router::new()
         .route("/graphql", get(transport::http::get).post(transport::http::post))
         .route("/graphql/ws", get(transport::ws::upgrade))
-        .route("/reports/sla.csv", get(reports::sla_csv))
+        .route("/reports/sla.csv", get(reports::sla::sla_csv))
+        .route(
+            "/reports/conversations.csv",
+            get(reports::conversations::conversations_csv),
+        )
+        .route("/reports/transcript.csv", get(reports::transcript::transcript_csv))
         .with_state(graphql)
 }

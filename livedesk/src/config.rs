@@ -42,6 +42,40 @@ pub enum Command {
     /// Read the event log.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Write the CSV exports of `/reports/` from the database.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
+}
+
+/// `livedesk reports ...`: the same bytes as `/reports/...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// A conversation's transcript, internal notes included
+    /// (`at,author_type,author,internal,body,attachments`).
+    Transcript {
+        /// The conversation (id).
+        #[arg(long)]
+        conversation: uuid::Uuid,
+        /// The file to write (created or truncated); stdout when left out.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// One line per conversation a site opened in `[from, to)`, with its
+    /// status, assignee, times and SLA results.
+    Conversations {
+        /// The site (id).
+        #[arg(long)]
+        site: uuid::Uuid,
+        /// Conversations opened at or after this RFC 3339 instant.
+        #[arg(long, value_parser = crate::export::parse_instant)]
+        from: chrono::DateTime<chrono::Utc>,
+        /// Conversations opened before this RFC 3339 instant.
+        #[arg(long, value_parser = crate::export::parse_instant)]
+        to: chrono::DateTime<chrono::Utc>,
+        /// The file to write (created or truncated); stdout when left out.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 /// `livedesk events ...`.
@@ -541,5 +575,41 @@ mod tests {
         };
         assert!(!serve.routing.enabled && !serve.sla.enabled);
         assert_eq!(serve.routing.tick_ms, 250);
+    }
+
+    #[test]
+    fn reports_parse_their_ids_and_instants() {
+        let cli = Cli::try_parse_from([
+            "livedesk",
+            "reports",
+            "conversations",
+            "--site",
+            "0193a1b2-0000-7000-8000-000000000000",
+            "--from",
+            "2026-12-01T00:00:00Z",
+            "--to",
+            "2026-12-02T00:00:00+01:00",
+        ])
+        .expect("reports conversations parses");
+        let Command::Reports(super::ReportsCommand::Conversations { to, output, .. }) = cli.command else {
+            panic!("not reports conversations");
+        };
+        assert_eq!(to.to_rfc3339(), "2026-12-01T23:00:00+00:00");
+        assert!(output.is_none());
+        let cli = Cli::try_parse_from([
+            "livedesk",
+            "reports",
+            "transcript",
+            "--conversation",
+            "0193a1b2-0000-7000-8000-000000000001",
+            "--output",
+            "t.csv",
+        ])
+        .expect("reports transcript parses");
+        assert!(matches!(
+            cli.command,
+            Command::Reports(super::ReportsCommand::Transcript { output: Some(_), .. })
+        ));
+        assert!(Cli::try_parse_from(["livedesk", "reports", "transcript", "--conversation", "nope"]).is_err());
     }
 }

@@ -6,5 +6,6 @@ pub mod database;
 pub mod demo;
 pub mod export;
 pub mod http;
+pub mod reports;
 pub mod startup;
 pub mod tokens;

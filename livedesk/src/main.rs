@@ -1,9 +1,9 @@
 //! `livedesk`: run the server, apply migrations, rebuild read models,
-//! manage API tokens, export events.
+//! manage API tokens, export events and reports.
 
 use clap::Parser;
 use livedesk::config::{Cli, Command, EventsCommand, ProjectionsCommand};
-use livedesk::{database, demo, export, startup, tokens};
+use livedesk::{database, demo, export, reports, startup, tokens};
 
 /// mimalloc: with glibc's allocator, `malloc` and `free` were a fifth of
 /// the CPU time of a read-model rebuild.
@@ -23,6 +23,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Tokens(command) => tokens::run(&cli.database, command).await,
         Command::Events(EventsCommand::Export(args)) => export::command(&cli.database, &args).await,
+        Command::Reports(command) => reports::command(&cli.database, &command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

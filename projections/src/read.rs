@@ -18,9 +18,11 @@ pub use crate::models::inbox::{ConversationRow, MessageRow, VisitorRow};
 pub use crate::models::live_view::LiveSessionRow;
 pub use crate::models::records::TextBlockRow;
 pub use audit::{AuditEntryRow, AuditFilter, audit_log};
+pub use exports::{conversations_opened_stream, transcript_stream};
 pub use sla_report::{SlaReportGroup, SlaReportRow, sla_report, sla_report_stream};
 
 mod audit;
+mod exports;
 mod sla_report;
 
 /// One page of a list: at most `limit` rows after the row `after_id`
@@ -502,13 +504,10 @@ pub async fn message_by_client_id(
     Ok(row.map(|Json(row)| row))
 }
 
-/// The whole transcript of a conversation, notes included, oldest first.
-pub async fn all_messages(pool: &PgPool, conversation: Uuid) -> Rows<MessageRow> {
-    let rows = sqlx::query_scalar("SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 ORDER BY position")
-        .bind(conversation)
-        .fetch_all(pool)
-        .await?;
-    Ok(unwrap_rows(rows))
+/// The whole transcript of a conversation, oldest first, internal notes
+/// only if `notes` ([`transcript_stream`], collected).
+pub async fn all_messages(pool: &PgPool, conversation: Uuid, notes: bool) -> Rows<MessageRow> {
+    futures::TryStreamExt::try_collect(transcript_stream(pool, conversation, notes)).await
 }
 
 /// The visitors of `site` tagged with the site's user id `external` (the

@@ -106,7 +106,7 @@ fn check_jsonl(text: &str, stored: &[RecordedEvent]) -> Vec<Uuid> {
 }
 
 /// RFC 4180 records (quoted fields may hold commas, quotes and CRLF).
-fn csv_records(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(text: &str) -> Vec<Vec<String>> {
     let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
     let (mut quoted, mut chars) = (false, text.chars().peekable());
     while let Some(c) = chars.next() {

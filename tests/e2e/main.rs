@@ -6,6 +6,7 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod console;
+mod csv_exports;
 mod export;
 mod fixtures;
 mod graphql_http;

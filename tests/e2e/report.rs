@@ -31,7 +31,13 @@ async fn csv(app: &TestApp, token: Option<&str>, query: &str) -> (u16, String) {
 }
 
 /// Polls `query` until `ready` accepts its data.
-async fn until(app: &TestApp, token: &str, query: &str, vars: Value, ready: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn until(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    vars: Value,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let got = data(app, token, query, vars.clone()).await;

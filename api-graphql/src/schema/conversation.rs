@@ -225,11 +225,9 @@ impl ConversationMutation {
     /// notes included. The export is recorded in the audit log.
     async fn export_transcript(&self, ctx: &Context<'_>, conversation_id: ID) -> ApiResult<String> {
         let (principal, row) = target(ctx, &conversation_id, Permission::ExportTranscripts).await?;
-        let by = principal.agent_ref()?;
         let api = api(ctx);
-        let messages = reads::all_messages(&api.pool, row.conversation_id).await?;
-        let command = ConversationCommand::ExportTranscript { by, at: Utc::now() };
-        record(ctx, principal, &row, command).await?;
+        let notes = crate::reports::transcript::record_export(api, principal, &row).await?;
+        let messages = reads::all_messages(&api.pool, row.conversation_id, notes).await?;
         Ok(crate::csv::transcript(&messages))
     }
 }

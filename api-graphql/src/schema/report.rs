@@ -60,7 +60,7 @@ pub struct SlaReportRow {
 
 /// A checked report request: a site the caller may report on and a period
 /// of at most [`MAX_REPORT_DAYS`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportRequest {
     /// The site.
     pub site: Uuid,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use livedesk_domain::RecordedEvent;
-use livedesk_domain::conversation::{Assignee, Author, ConversationEvent, SlaTarget};
+use livedesk_domain::conversation::{Assignee, Author, ConversationEvent, ConversationStatus, SlaTarget};
 use livedesk_domain::visitor::{VisitorEvent, VisitorTag};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -57,6 +57,8 @@ pub(crate) const CONVERSATIONS: Table = Table {
         "created_at",
         "updated_at",
         "position",
+        "first_response_at",
+        "done_at",
     ],
     json: &["sla"],
 };
@@ -160,6 +162,11 @@ pub struct ConversationRow {
     pub updated_at: DateTime<Utc>,
     /// The last event applied.
     pub position: i64,
+    /// When an agent first posted a message (notes and the AI's replies
+    /// excepted).
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// When the status last became Done; `None` while it is not Done.
+    pub done_at: Option<DateTime<Utc>>,
 }
 
 /// One SLA clock of a conversation.
@@ -566,6 +573,8 @@ fn fold_conversation(
                 created_at: o.at,
                 updated_at: o.at,
                 position,
+                first_response_at: None,
+                done_at: None,
             },
         );
         return Ok(());
@@ -590,7 +599,10 @@ fn fold_conversation(
             row.message_count += 1;
             match author_type {
                 "visitor" => row.unread_count += 1,
-                "agent" => row.unread_count = 0,
+                "agent" => {
+                    row.unread_count = 0;
+                    row.first_response_at = row.first_response_at.or(Some(m.at));
+                }
                 _ => {}
             }
             row.last_message_preview = Some(preview(&m.body));
@@ -628,7 +640,10 @@ fn fold_conversation(
                 position,
             });
         }
-        ConversationEvent::StatusChanged(s) => row.status = variant(&s.to),
+        ConversationEvent::StatusChanged(s) => {
+            row.done_at = (s.to == ConversationStatus::Done).then_some(s.at);
+            row.status = variant(&s.to);
+        }
         ConversationEvent::Assigned(a) => {
             let (kind, assignee, name) = match a.assignee {
                 Assignee::Agent { agent } => ("agent", agent.id.0, agent.display_name),
