@@ -58,6 +58,8 @@ pub struct ApiConfig {
 #[derive(Debug)]
 pub struct Api {
     pub(crate) pool: PgPool,
+    /// The event log, for reads of the history.
+    pub(crate) store: PgEventStore,
     pub(crate) commands: Commands,
     pub(crate) feed: feed::Feed,
     pub(crate) config: ApiConfig,
@@ -86,6 +88,7 @@ impl GraphQl {
         let feed = feed::Feed::start(pool.clone(), &projections);
         let api = Arc::new(Api {
             pool,
+            store: store.clone(),
             commands: Commands::new(store, projections),
             feed,
             config,

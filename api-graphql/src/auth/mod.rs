@@ -29,6 +29,9 @@ pub enum Permission {
     ExportTranscripts,
     /// Read reports (the SLA report): admins, supervisors and analysts.
     ReadReports,
+    /// Read the history: past states (`conversationAsOf`, `sessionAsOf`).
+    /// Admins, supervisors, analysts and integrators; not agents.
+    ReadHistory,
     /// Text blocks and teams.
     ManageContent,
     /// Site settings, custom fields, API tokens.
@@ -44,6 +47,7 @@ impl Permission {
             Self::PostAsBot => role == Role::Integrator,
             Self::ExportTranscripts => role != Role::Integrator,
             Self::ReadReports => matches!(role, Role::Admin | Role::Supervisor | Role::Analyst),
+            Self::ReadHistory => matches!(role, Role::Admin | Role::Supervisor | Role::Analyst | Role::Integrator),
             Self::ManageContent => role.can_supervise(),
             Self::ManageSite => role == Role::Admin,
         }
@@ -58,6 +62,7 @@ impl Permission {
             Self::ManageOwnProfile => "change an agent profile",
             Self::ExportTranscripts => "export transcripts",
             Self::ReadReports => "read reports",
+            Self::ReadHistory => "read the history",
             Self::ManageContent => "manage text blocks and teams",
             Self::ManageSite => "manage site settings, custom fields and tokens",
         }

@@ -3,6 +3,7 @@
 pub mod types;
 
 mod admin;
+mod as_of;
 mod conversation;
 mod profile;
 mod query;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     sla::SlaQuery,
     routing::RoutingQuery,
     report::ReportQuery,
+    as_of::AsOfQuery,
 );
 
 /// Every mutation.
