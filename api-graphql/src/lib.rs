@@ -60,6 +60,7 @@ pub struct ApiConfig {
 #[derive(Debug)]
 pub struct Api {
     pub(crate) pool: PgPool,
+    /// The event log, for reads of the history.
     pub(crate) store: PgEventStore,
     pub(crate) commands: Commands,
     pub(crate) feed: feed::Feed,

@@ -16,8 +16,10 @@
 //! - [`models`]: the read models; [`read`]: the queries the APIs read them
 //!   with; [`liveness`]: the widget's signs of life (process state, not
 //!   events); [`automation`]: the checkpoints and queries of the SLA
-//!   engine (`livedesk-automation`).
+//!   engine (`livedesk-automation`); [`as_of`]: a conversation or session
+//!   as the read model showed it at a past moment, folded from the log.
 
+pub mod as_of;
 pub mod automation;
 mod error;
 pub mod liveness;

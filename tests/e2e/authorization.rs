@@ -196,7 +196,24 @@ fn cases(site: Uuid, conversation: Uuid, visitor: Uuid, agent: Uuid, team: Uuid)
             ),
             ADMINS_ONLY,
         ),
+        case(
+            "conversationAsOf",
+            &format!("{{ conversationAsOf(id: \"{conversation}\", at: \"2026-01-01T00:00:00Z\") {{ id }} }}"),
+            &[Agent],
+        ),
     ];
+    // An unknown session: another site's token gets `null` here; its
+    // refusal of a real one is in `as_of.rs`.
+    let mut session = case(
+        "sessionAsOf",
+        &format!(
+            "{{ sessionAsOf(id: \"{}\", at: \"2026-01-01T00:00:00Z\") {{ id }} }}",
+            Uuid::now_v7()
+        ),
+        &[Agent],
+    );
+    session.site_scoped = false;
+    all.push(session);
     all.extend(own);
     all
 }

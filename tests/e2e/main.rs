@@ -2,6 +2,7 @@
 //! PostgreSQL database per test, driven by real HTTP and WebSocket
 //! clients.
 
+mod as_of;
 mod authorization;
 mod bad_input;
 mod browser;

@@ -48,7 +48,7 @@ impl Permission {
             Self::PostAsBot => role == Role::Integrator,
             Self::ExportTranscripts => role != Role::Integrator,
             Self::ReadReports => matches!(role, Role::Admin | Role::Supervisor | Role::Analyst),
-            Self::ReadHistory => role != Role::Agent,
+            Self::ReadHistory => matches!(role, Role::Admin | Role::Supervisor | Role::Analyst | Role::Integrator),
             Self::ManageContent => role.can_supervise(),
             Self::ManageSite => role == Role::Admin,
         }

@@ -3,6 +3,7 @@
 pub mod types;
 
 mod admin;
+mod as_of;
 mod conversation;
 pub(crate) mod history;
 mod profile;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     routing::RoutingQuery,
     report::ReportQuery,
     history::HistoryQuery,
+    as_of::AsOfQuery,
 );
 
 /// Every mutation.

@@ -138,7 +138,7 @@ impl LiveQuery {
                 at: Some(s.started_at),
                 id: s.session_id,
             },
-            LiveSession,
+            LiveSession::live,
         ))
     }
 
@@ -149,7 +149,7 @@ impl LiveQuery {
         let code = SessionCode::parse(&code).map_err(|e| ApiError::BadInput(e.to_string()))?;
         Ok(reads::session_by_code(&api(ctx).pool, site, code.as_str())
             .await?
-            .map(LiveSession))
+            .map(LiveSession::live))
     }
 }
 

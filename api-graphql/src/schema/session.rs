@@ -31,7 +31,9 @@ async fn run(
             ReadModel::LiveView,
         )
         .await?;
-    Ok(reads::live_session(&api.pool, row.session_id).await?.map(LiveSession))
+    Ok(reads::live_session(&api.pool, row.session_id)
+        .await?
+        .map(LiveSession::live))
 }
 
 /// Connect by code and connection requests.

@@ -142,7 +142,7 @@ impl ChangesSubscription {
                         .rows
                         .iter()
                         .filter(|r| r.site_id == site && newer(&mut known, r.session_id, r.position))
-                        .map(|r| LiveSession(r.clone()))
+                        .map(|r| LiveSession::live(r.clone()))
                         .collect();
                     let removed: Vec<ID> = batch
                         .gone
@@ -360,7 +360,7 @@ async fn live_snapshot(pool: &PgPool, site: Uuid) -> ApiResult<(LiveSessionsUpda
     let update = LiveSessionsUpdate {
         snapshot: true,
         online_count,
-        upserted: rows.into_iter().map(LiveSession).collect(),
+        upserted: rows.into_iter().map(LiveSession::live).collect(),
         removed: Vec::new(),
     };
     Ok((update, known))

@@ -26,7 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 
-use super::{coded_error, operation_type, request_error};
+use super::{code_argument_errors, coded_error, operation_type, request_error};
 use crate::GraphQl;
 use crate::auth::{authenticate, bearer};
 use crate::error::ApiError;
@@ -244,6 +244,7 @@ async fn execute(state: GraphQl, headers: &HeaderMap, media: Media, request: Req
         }
     };
     let mut response = state.schema.execute(request.data(principal)).await;
+    code_argument_errors(&mut response);
     if request_error(&mut response) && media == Media::GraphqlResponse {
         return answer(StatusCode::BAD_REQUEST, media, &response, true);
     }

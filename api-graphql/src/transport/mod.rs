@@ -25,6 +25,25 @@ pub(crate) fn request_error(response: &mut Response) -> bool {
     before_execution
 }
 
+/// Gives `BAD_USER_INPUT` to the errors async-graphql raises while it
+/// reads a field's arguments during execution: a value its scalar refuses
+/// (`"yesterday"` for a `DateTime!`, in a variable or inline). They carry a
+/// path and no code (every error of ours has one), and async-graphql words
+/// them `Failed to parse "<type>": ...` or `Expected input type ...`.
+pub(crate) fn code_argument_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        let unparsable =
+            error.message.starts_with("Failed to parse \"") || error.message.starts_with("Expected input type \"");
+        if !unparsable {
+            continue;
+        }
+        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+}
+
 /// A GraphQL error with a code, for answers given before execution.
 pub(crate) fn coded_error(message: impl Into<String>, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);

@@ -40,7 +40,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, sleep_until};
 
-use super::request_error;
+use super::{code_argument_errors, request_error};
 use crate::auth::{Principal, authenticate, bearer};
 use crate::{ApiConfig, GraphQl};
 
@@ -359,6 +359,7 @@ impl Connection {
 async fn relay(id: &str, mut stream: futures::stream::BoxStream<'static, Response>, outbox: &Outbox) {
     let mut first = true;
     while let Some(mut response) = stream.next().await {
+        code_argument_errors(&mut response);
         if first && request_error(&mut response) {
             outbox
                 .send(serde_json::json!({ "type": "error", "id": id, "payload": response.errors }))

@@ -380,6 +380,43 @@ impl Inbox {
         }
         Ok(())
     }
+
+    /// Puts each visitor's current name and email on their conversations:
+    /// what a live batch does in SQL after its fold ([`rename_visitor`]),
+    /// done in memory by a replay once at the end.
+    fn show_visitor_names(&mut self) {
+        for row in self.conversations.values_mut() {
+            if let Some(visitor) = self.visitors.get(row.visitor_id) {
+                row.visitor_name.clone_from(&visitor.name);
+                row.visitor_email.clone_from(&visitor.email);
+            }
+        }
+    }
+}
+
+/// Conversation `id` and its transcript (oldest first) as the inbox holds
+/// them after `events`, folded from an empty inbox exactly as a rebuild
+/// folds the whole log ([`InboxReplay`]). `events` are in position order
+/// and of the inbox's types; `None` when they never open `id`.
+///
+/// # Errors
+///
+/// [`ProjectionError`] naming an event that cannot be decoded or applied.
+pub(crate) fn replay_conversation(
+    id: Uuid,
+    events: &[RecordedEvent],
+) -> Result<Option<(ConversationRow, Vec<MessageRow>)>, ProjectionError> {
+    let mut inbox = Inbox::default();
+    let mut changes = Changes::default();
+    for event in events {
+        inbox.fold(event, Decoded::new(event)?, &mut changes)?;
+    }
+    inbox.show_visitor_names();
+    let Some(row) = inbox.conversations.get(id).cloned() else {
+        return Ok(None);
+    };
+    let messages = inbox.messages.into_iter().filter(|m| m.conversation_id == id).collect();
+    Ok(Some((row, messages)))
 }
 
 async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
@@ -445,18 +482,13 @@ impl Replay for InboxReplay {
         Ok(vec![MESSAGES.encode(&messages)?])
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+    fn finish(mut self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        self.0.show_visitor_names();
         let Inbox {
-            mut conversations,
+            conversations,
             visitors,
             ..
         } = self.0;
-        for row in conversations.values_mut() {
-            if let Some(visitor) = visitors.get(row.visitor_id) {
-                row.visitor_name.clone_from(&visitor.name);
-                row.visitor_email.clone_from(&visitor.email);
-            }
-        }
         Ok(vec![
             VISITORS.encode(visitors.values())?,
             CONVERSATIONS.encode(conversations.values())?,

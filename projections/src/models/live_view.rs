@@ -367,6 +367,35 @@ impl LiveView {
         }
         Ok(())
     }
+
+    /// Puts each visitor's current identity on their sessions: what a live
+    /// batch does in SQL after its fold ([`retag_sessions`]), done in
+    /// memory by a replay once at the end.
+    fn show_visitors(&mut self) {
+        for row in self.sessions.values_mut() {
+            if let Some(v) = self.visitors.get(row.visitor_id) {
+                row.show(v);
+            }
+        }
+    }
+}
+
+/// Session `id` as the Live View holds it after `events`, folded from an
+/// empty Live View exactly as a rebuild folds the whole log
+/// ([`LiveViewReplay`]). `events` are in position order and of the
+/// projector's types; `None` when they never start `id` or end it.
+///
+/// # Errors
+///
+/// [`ProjectionError`] naming an event that cannot be decoded or applied.
+pub(crate) fn replay_session(id: Uuid, events: &[RecordedEvent]) -> Result<Option<LiveSessionRow>, ProjectionError> {
+    let mut view = LiveView::default();
+    let (mut keys, mut changes) = (Keys::default(), Changes::default());
+    for event in events {
+        view.fold(event, Decoded::new(event, &mut keys)?, &mut changes)?;
+    }
+    view.show_visitors();
+    Ok(view.sessions.get(id).cloned())
 }
 
 async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Changes) -> Result<(), ProjectionError> {
@@ -461,9 +490,10 @@ impl Replay for LiveViewReplay {
         Ok(Vec::new())
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+    fn finish(mut self: Box<Self>) -> Result<Vec<CopyRows>, ProjectionError> {
+        self.0.show_visitors();
         let LiveView {
-            mut sessions,
+            sessions,
             visitors,
             mut conversations,
             ..
@@ -477,11 +507,6 @@ impl Replay for LiveViewReplay {
             .into_iter()
             .map(|(site_id, online)| SiteRow { site_id, online })
             .collect();
-        for row in sessions.values_mut() {
-            if let Some(v) = visitors.get(row.visitor_id) {
-                row.show(v);
-            }
-        }
         Ok(vec![
             SESSIONS.encode(sessions.values())?,
             SITES.encode(&sites)?,

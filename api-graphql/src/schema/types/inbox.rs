@@ -1,4 +1,9 @@
-//! The inbox: conversations, their messages and notes, visitors.
+//! The inbox: conversations, their messages and notes, visitors; and a
+//! conversation as of a past moment ([`ConversationAsOf`]).
+
+mod as_of;
+
+pub use as_of::ConversationAsOf;
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -17,6 +22,12 @@ use crate::schema::{api, principal};
 /// transcript, visitor, assignee, take-over state and SLA.
 #[derive(Debug, Clone)]
 pub struct Conversation(pub ConversationRow);
+
+/// The fields of a conversation that come from its inbox row alone,
+/// flattened into `Conversation` and `ConversationAsOf` (not a type of
+/// the schema by itself).
+#[derive(Debug, Clone)]
+pub struct ConversationFields(pub ConversationRow);
 
 /// Who a conversation is assigned to.
 #[derive(Debug, Clone, SimpleObject)]
@@ -53,6 +64,41 @@ pub struct SlaClock {
 
 #[Object]
 impl Conversation {
+    /// The inbox row's own fields (shared with `ConversationAsOf`).
+    #[graphql(flatten)]
+    async fn fields(&self) -> ConversationFields {
+        ConversationFields(self.0.clone())
+    }
+    /// The visitor, with additional information and past conversations.
+    async fn visitor(&self, ctx: &Context<'_>) -> ApiResult<Option<Visitor>> {
+        Ok(reads::visitor(&api(ctx).pool, self.0.visitor_id).await?.map(Visitor))
+    }
+    /// The transcript, oldest first: messages and (for every role but
+    /// integrator) internal notes, flagged `internal`.
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default = true)] include_notes: bool,
+    ) -> ApiResult<Connection<Cursor, Message>> {
+        let page = Page::new(first, after, 50)?;
+        let notes = include_notes && principal(ctx)?.require(Permission::ReadNotes).is_ok();
+        let rows = reads::messages(&api(ctx).pool, self.0.conversation_id, notes, &page.keyset()).await?;
+        Ok(page.connect(
+            rows,
+            async_graphql::connection::EmptyFields,
+            |m| Cursor {
+                at: Some(m.at),
+                id: m.message_id,
+            },
+            Message,
+        ))
+    }
+}
+
+#[Object]
+impl ConversationFields {
     /// The conversation.
     async fn id(&self) -> ID {
         ID(self.0.conversation_id.to_string())
@@ -84,10 +130,6 @@ impl Conversation {
     /// The visitor's email, from their tags.
     async fn visitor_email(&self) -> Option<&str> {
         self.0.visitor_email.as_deref()
-    }
-    /// The visitor, with additional information and past conversations.
-    async fn visitor(&self, ctx: &Context<'_>) -> ApiResult<Option<Visitor>> {
-        Ok(reads::visitor(&api(ctx).pool, self.0.visitor_id).await?.map(Visitor))
     }
     /// The agent or team it is assigned to.
     async fn assignee(&self) -> ApiResult<Option<Assignee>> {
@@ -180,28 +222,6 @@ impl Conversation {
     /// The last change to the row.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
-    }
-    /// The transcript, oldest first: messages and (for every role but
-    /// integrator) internal notes, flagged `internal`.
-    async fn messages(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        #[graphql(default = true)] include_notes: bool,
-    ) -> ApiResult<Connection<Cursor, Message>> {
-        let page = Page::new(first, after, 50)?;
-        let notes = include_notes && principal(ctx)?.require(Permission::ReadNotes).is_ok();
-        let rows = reads::messages(&api(ctx).pool, self.0.conversation_id, notes, &page.keyset()).await?;
-        Ok(page.connect(
-            rows,
-            async_graphql::connection::EmptyFields,
-            |m| Cursor {
-                at: Some(m.at),
-                id: m.message_id,
-            },
-            Message,
-        ))
     }
 }
 

@@ -7,9 +7,28 @@ use livedesk_projections::models::live_view::LiveSessionRow;
 use super::{DeviceClass, SessionStatus, stored};
 use crate::error::ApiResult;
 
-/// A visitor's browsing session, live on the site now.
+/// A visitor's browsing session, live on the site now (or, from
+/// `sessionAsOf`, live at a past moment).
 #[derive(Debug, Clone)]
-pub struct LiveSession(pub LiveSessionRow);
+pub struct LiveSession {
+    /// Its `live_sessions` row.
+    pub row: LiveSessionRow,
+    /// The moment the row shows: `None` for now (the read model), the
+    /// moment asked for by `sessionAsOf`.
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl LiveSession {
+    /// A row of the live read model: the session now.
+    pub fn live(row: LiveSessionRow) -> Self {
+        Self { row, at: None }
+    }
+
+    /// The session as it was at `at`.
+    pub fn as_of(row: LiveSessionRow, at: DateTime<Utc>) -> Self {
+        Self { row, at: Some(at) }
+    }
+}
 
 /// The number of sessions live on a site.
 #[derive(Debug, Clone, SimpleObject)]
@@ -39,111 +58,114 @@ fn session_agent(value: Option<&serde_json::Value>) -> Option<SessionAgent> {
 impl LiveSession {
     /// The session.
     async fn id(&self) -> ID {
-        ID(self.0.session_id.to_string())
+        ID(self.row.session_id.to_string())
     }
     /// Its site.
     async fn site_id(&self) -> ID {
-        ID(self.0.site_id.to_string())
+        ID(self.row.site_id.to_string())
     }
     /// Its visitor.
     async fn visitor_id(&self) -> ID {
-        ID(self.0.visitor_id.to_string())
+        ID(self.row.visitor_id.to_string())
     }
     /// The code the visitor reads out for "connect by code" (only once
     /// they chose to share it).
     async fn code(&self) -> Option<&str> {
-        self.0.code_shared.then_some(self.0.code.as_str())
+        self.row.code_shared.then_some(self.row.code.as_str())
     }
     /// Active or idle.
     async fn status(&self) -> ApiResult<SessionStatus> {
-        stored(&self.0.status)
+        stored(&self.row.status)
     }
     /// The page the visitor is on.
     async fn current_path(&self) -> &str {
-        &self.0.current_path
+        &self.row.current_path
     }
     /// Its title.
     async fn current_title(&self) -> Option<&str> {
-        self.0.current_title.as_deref()
+        self.row.current_title.as_deref()
     }
     /// Where the visitor came from.
     async fn referrer(&self) -> Option<&str> {
-        self.0.referrer.as_deref()
+        self.row.referrer.as_deref()
     }
     /// Browser and version.
     async fn browser(&self) -> &str {
-        &self.0.browser
+        &self.row.browser
     }
     /// Device class.
     async fn device(&self) -> ApiResult<DeviceClass> {
-        stored(&self.0.device)
+        stored(&self.row.device)
     }
     /// Operating system.
     async fn os(&self) -> &str {
-        &self.0.os
+        &self.row.os
     }
     /// ISO 3166-1 alpha-2 country.
     async fn country(&self) -> Option<&str> {
-        self.0.country.as_deref()
+        self.row.country.as_deref()
     }
     /// The visitor's tagged name.
     async fn visitor_name(&self) -> Option<&str> {
-        self.0.visitor_name.as_deref()
+        self.row.visitor_name.as_deref()
     }
     /// The visitor's tagged email.
     async fn visitor_email(&self) -> Option<&str> {
-        self.0.visitor_email.as_deref()
+        self.row.visitor_email.as_deref()
     }
     /// The visitor's labels.
     async fn tags(&self) -> &[String] {
-        &self.0.labels
+        &self.row.labels
     }
     /// Tabs open in the session.
     async fn tabs(&self) -> i32 {
-        self.0.tabs
+        self.row.tabs
     }
     /// Pages viewed.
     async fn page_views(&self) -> i32 {
-        self.0.page_views
+        self.row.page_views
     }
     /// The agent connected to the session.
     async fn connected_agent(&self) -> Option<SessionAgent> {
-        session_agent(self.0.connected_agent.as_ref())
+        session_agent(self.row.connected_agent.as_ref())
     }
     /// The agent co-browsing.
     async fn co_browsing_agent(&self) -> Option<SessionAgent> {
-        session_agent(self.0.co_browsing_agent.as_ref())
+        session_agent(self.row.co_browsing_agent.as_ref())
     }
     /// The session's newest conversation.
     async fn conversation_id(&self) -> Option<ID> {
-        self.0.conversation_id.map(|id| ID(id.to_string()))
+        self.row.conversation_id.map(|id| ID(id.to_string()))
     }
     /// Messages in the session's conversations.
     async fn message_count(&self) -> i32 {
-        self.0.message_count
+        self.row.message_count
     }
     /// The start of the last message.
     async fn last_message_preview(&self) -> Option<&str> {
-        self.0.last_message_preview.as_deref()
+        self.row.last_message_preview.as_deref()
     }
     /// When it was posted.
     async fn last_message_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_message_at
+        self.row.last_message_at
     }
     /// When the session started.
     async fn started_at(&self) -> DateTime<Utc> {
-        self.0.started_at
+        self.row.started_at
     }
     /// The visitor's last activity.
     async fn last_activity_at(&self) -> DateTime<Utc> {
-        self.0.last_activity_at
+        self.row.last_activity_at
     }
     /// When the session ends at the latest.
     async fn expires_at(&self) -> DateTime<Utc> {
-        self.0.expires_at
+        self.row.expires_at
     }
-    /// Seconds since the session started ("time active").
+    /// Seconds since the session started ("time active"); as of a past
+    /// moment, the seconds from its start to that moment.
     async fn time_active_seconds(&self) -> i64 {
-        (Utc::now() - self.0.started_at).num_seconds().max(0)
+        (self.at.unwrap_or_else(Utc::now) - self.row.started_at)
+            .num_seconds()
+            .max(0)
     }
 }

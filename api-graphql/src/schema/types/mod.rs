@@ -7,7 +7,7 @@ mod live;
 mod people;
 
 pub use enums::*;
-pub use inbox::{Attachment, AttachmentInput, Author, Conversation, Message, SlaClock, Visitor};
+pub use inbox::{Attachment, AttachmentInput, Author, Conversation, ConversationAsOf, Message, SlaClock, Visitor};
 pub use live::{LiveSession, OnlineCount};
 pub use people::{Agent, AgentSummary, ApiToken, CustomField, IssuedToken, Me, Site, SiteSettings, Team, TextBlock};
 
