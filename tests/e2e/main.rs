@@ -15,6 +15,7 @@ mod handling;
 mod health;
 mod helpers;
 mod history;
+mod integrator_feed;
 mod report;
 mod routing;
 mod sla;
