@@ -48,6 +48,26 @@ impl Snapshot {
         let ours = now.ours.saturating_sub(self.ours);
         100.0 * busy.saturating_sub(ours) as f64 / total as f64
     }
+
+    /// CPU seconds this process and our PostgreSQL processes used since
+    /// `self`.
+    pub fn ours_seconds_since(&self) -> f64 {
+        ours(database()).saturating_sub(self.ours) as f64 / TICKS_PER_SECOND
+    }
+}
+
+/// The unit of `/proc/*/stat` times (`USER_HZ`, 100 on Linux).
+pub const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU seconds (user and system) this process has used so far.
+pub fn own_seconds() -> f64 {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i - 3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    (tick(14) + tick(15)) as f64 / TICKS_PER_SECOND
 }
 
 /// Busy and total ticks of all CPUs, from `/proc/stat`.

@@ -9,6 +9,9 @@
 //! - `read`: `read_all` over 1,000,000 events;
 //! - `export`: `livedesk events export` of one site's 1,000,000 events to
 //!   JSONL and CSV files, with peak memory;
+//! - `catch-up`: a new integrator reading one site's 1,000,000 events from
+//!   position 0 through the `events` subscription of a real server, with
+//!   the server's memory and CPU;
 //! - `projections`: rebuilding the read models, projection lag, read
 //!   queries;
 //! - `widget`: memory per idle widget WebSocket and visitor-message-to-agent
@@ -18,6 +21,7 @@
 //! `docs/benchmarks.md` records a run.
 
 mod append;
+mod catch_up;
 mod command;
 mod cpu;
 mod delivery;
@@ -55,6 +59,9 @@ struct Cli {
     /// Internal: run as the client process of the `widget` scenario.
     #[arg(long, hide = true)]
     widget_clients: bool,
+    /// Internal: run as the client process of the `catch-up` scenario.
+    #[arg(long, hide = true)]
+    catch_up_client: bool,
     /// Which scenarios to run (all but `widget` when none is named).
     #[arg(value_enum)]
     scenarios: Vec<Scenario>,
@@ -67,6 +74,7 @@ enum Scenario {
     Delivery,
     Read,
     Export,
+    CatchUp,
     Projections,
     Widget,
 }
@@ -80,8 +88,8 @@ pub struct Scale {
     pub measure: Duration,
     /// Events in each pre-filled conversation of the `command` scenario.
     pub long_stream: usize,
-    /// Events `read` stores before it reads them back (and `export` before
-    /// it exports them).
+    /// Events `read` stores before it reads them back (and `export` and
+    /// `catch-up` before they read them).
     pub read_events: u64,
     /// Whether this is the `--quick` smoke run.
     pub quick: bool,
@@ -118,6 +126,9 @@ fn main() -> anyhow::Result<()> {
     if cli.widget_clients {
         return widget::clients::main();
     }
+    if cli.catch_up_client {
+        return catch_up::client::main();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -136,6 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Delivery,
             Scenario::Read,
             Scenario::Export,
+            Scenario::CatchUp,
             Scenario::Projections,
         ];
     }
@@ -163,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("scenario delivery")?,
             Scenario::Read => read::run(&pool, scale).await.context("scenario read")?,
             Scenario::Export => export::run(&pool, scale).await.context("scenario export")?,
+            Scenario::CatchUp => catch_up::run(&pool, scale).await.context("scenario catch-up")?,
             Scenario::Projections => projections::run(&pool, scale).await.context("scenario projections")?,
             Scenario::Widget => widget::run(&pool, scale).await.context("scenario widget")?,
         }
