@@ -67,6 +67,9 @@ pub enum Direction {
 pub struct Filter {
     /// Only these event types.
     pub event_types: Vec<String>,
+    /// Never these event types (what a reader may not see, such as
+    /// internal notes for an integrator).
+    pub excluded_types: Vec<String>,
     /// Only streams of these categories (`conversation`, `session`, ...).
     pub categories: Vec<String>,
     /// Only events of this site.
@@ -94,7 +97,7 @@ impl Filter {
     }
 
     /// Whether this filter uses only what the log's `COPY` reads can
-    /// inline: types, categories and site.
+    /// inline: types, excluded types, categories and site.
     pub fn is_simple(&self) -> bool {
         self.stream_prefix.is_none()
             && self.actor.is_none()
@@ -105,6 +108,7 @@ impl Filter {
     /// Whether `event` passes.
     pub fn matches(&self, event: &RecordedEvent) -> bool {
         (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+            && !self.excluded_types.contains(&event.event_type)
             && (self.categories.is_empty() || self.categories.iter().any(|c| c == event.stream.category()))
             && (self.site_id.is_none() || self.site_id == event.metadata.site_id)
             && self

@@ -378,3 +378,122 @@ async fn the_audit_log_says_who_assigned_took_over_watched_exported_and_issued_t
     }
     assert_eq!(walked, actions);
 }
+
+#[sqlx::test]
+async fn an_integrator_never_sees_internal_notes_and_nobody_reads_the_identity_secret(pool: sqlx::PgPool) {
+    let app = spawn_app(pool).await;
+    let shop = Fixture::new(&app).await;
+    let (chat, visitor) = shop.open_conversation("Hello").await;
+    let ana = shop.agent("Ana", Role::Agent).await;
+    data(
+        &app,
+        &ana.token,
+        "mutation($c: ID!) { addNote(conversationId: $c, body: \"VIP: offer the discount\") { id } }",
+        json!({ "c": chat }),
+    )
+    .await;
+    shop.visitor_says(chat, visitor, "Still there?").await;
+    let secret = "a-very-long-identity-secret-0123456789";
+    shop.site_command(livedesk_domain::site::SiteCommand::ConfigureIdentityVerification {
+        secret: secret.into(),
+        required: true,
+        at: chrono::Utc::now(),
+    })
+    .await;
+    shop.settle().await;
+    let analyst = shop.token("analyst", Role::Analyst, None).await;
+    let integrator = shop.token("CRM sync", Role::Integrator, None).await;
+    let is_note = |e: &Value| e["type"] == "NotePosted" || e["action"] == "NotePosted";
+    let site = json!({ "siteId": shop.site });
+
+    let seen_by_analyst = all_events(&app, &analyst, site.clone(), 100).await;
+    assert_eq!(
+        seen_by_analyst.iter().filter(|e| is_note(e)).count(),
+        1,
+        "analysts read notes"
+    );
+    let seen_by_integrator = all_events(&app, &integrator, site.clone(), 100).await;
+    assert!(!seen_by_integrator.iter().any(is_note));
+    assert_eq!(
+        seen_by_integrator.len(),
+        seen_by_analyst.len() - 1,
+        "everything but the note"
+    );
+    for events in [&seen_by_analyst, &seen_by_integrator] {
+        let configured = events
+            .iter()
+            .find(|e| e["type"] == "IdentityVerificationConfigured")
+            .expect("the configuration event");
+        assert_eq!(configured["payload"]["required"], true);
+        assert!(configured["payload"].get("secret").is_none(), "{configured}");
+        assert!(!Value::Array(events.clone()).to_string().contains(secret));
+    }
+    let (_, asked) = post(
+        &app,
+        Some(&integrator),
+        EVENTS,
+        json!({ "f": { "siteId": shop.site, "types": ["NotePosted"] } }),
+    )
+    .await;
+    assert_eq!(code(&asked), "FORBIDDEN", "{asked}");
+
+    let stream = json!({ "s": shop.site, "id": format!("conversation-{chat}"), "first": 100 });
+    let stream_types = |page: Value| -> Vec<Value> {
+        page["stream"]["events"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect()
+    };
+    let analyst_stream = stream_types(data(&app, &analyst, STREAM, stream.clone()).await);
+    assert!(analyst_stream.iter().any(is_note));
+    let integrator_stream = stream_types(data(&app, &integrator, STREAM, stream).await);
+    assert!(!integrator_stream.iter().any(is_note));
+    assert_eq!(integrator_stream.len(), analyst_stream.len() - 1);
+
+    let audit = json!({ "s": shop.site, "first": 1000 });
+    let entries = |page: Value| -> Vec<Value> {
+        page["auditLog"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect()
+    };
+    assert!(
+        entries(data(&app, &analyst, AUDIT, audit.clone()).await)
+            .iter()
+            .any(is_note)
+    );
+    let integrator_audit = entries(data(&app, &integrator, AUDIT, audit).await);
+    assert!(!integrator_audit.iter().any(is_note));
+    assert!(!Value::Array(integrator_audit).to_string().contains(secret));
+
+    let conversation_events = seen_by_integrator
+        .iter()
+        .filter(|e| e["category"] == "CONVERSATION")
+        .count();
+    let mut ws = crate::fixtures::WsClient::authenticated(&app, &integrator).await;
+    ws.subscribe(
+        "feed",
+        "subscription($f: EventFilter!) { events(filter: $f) { cursor events { type } } }",
+        json!({ "f": { "siteId": shop.site, "categories": ["CONVERSATION"] } }),
+    )
+    .await;
+    let mut fed = Vec::new();
+    while fed.len() < conversation_events {
+        let push = ws.message().await;
+        assert_eq!(push["type"], "next", "{push}");
+        fed.extend(
+            push["payload"]["data"]["events"]["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .cloned(),
+        );
+    }
+    assert!(!fed.iter().any(is_note), "{fed:?}");
+    assert_eq!(fed.len(), conversation_events);
+    ws.close().await;
+}

@@ -310,3 +310,86 @@ async fn the_feed_refuses_agents_other_sites_closed_periods_bad_cursors_and_cate
             .any(|e| e["streamId"] == json!(format!("session-{session}")))
     );
 }
+
+/// Starts the example consumer of `docs/integrations.md` on `dir`.
+fn start_consumer(app: &TestApp, token: &str, site: Uuid, dir: &std::path::Path) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_integrator_consumer"))
+        .env("LIVEDESK_URL", &app.address)
+        .env("LIVEDESK_TOKEN", token)
+        .env("LIVEDESK_SITE", site.to_string())
+        .env("LIVEDESK_CURSOR", dir.join("feed.cursor"))
+        .env("LIVEDESK_OUTPUT", dir.join("events.jsonl"))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the integrator_consumer binary")
+}
+
+/// The positions in the consumer's output, in file order.
+fn output_positions(dir: &std::path::Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let event: Value = serde_json::from_str(line).expect("a whole JSON line");
+            event["position"].as_str().expect("position").parse().expect("decimal")
+        })
+        .collect()
+}
+
+#[sqlx::test]
+async fn the_example_consumer_killed_at_random_moments_writes_every_event_once_in_order(pool: sqlx::PgPool) {
+    let app = spawn_app(pool).await;
+    let shop = Fixture::new(&app).await;
+    let token = shop.token("Warehouse", Role::Integrator, None).await;
+    let dir = std::env::temp_dir().join(format!("livedesk-consumer-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let writers = {
+        let store = app.store.clone();
+        let site = shop.site;
+        tokio::spawn(async move { write_concurrently(&store, site, 4, 4_000, 5, 200).await })
+    };
+
+    // SIGKILL, with no chance to finish a write: between the output's
+    // fsync and the cursor's rename is as likely as anywhere else.
+    let mut rng = Rng(7);
+    let mut kills = 0;
+    while !writers.is_finished() || kills < 4 {
+        let mut consumer = start_consumer(&app, &token, shop.site, &dir);
+        tokio::time::sleep(Duration::from_millis(100 + rng.below(900))).await;
+        consumer.kill().await.expect("kill -9");
+        kills += 1;
+    }
+    writers.await.expect("writers");
+    let filter = Filter {
+        site_id: Some(shop.site),
+        ..Filter::all()
+    };
+    let stored: Vec<u64> = app
+        .store
+        .read_all(0, 100_000, &filter)
+        .await
+        .expect("the log")
+        .iter()
+        .map(|e| e.position)
+        .collect();
+
+    let mut consumer = start_consumer(&app, &token, shop.site, &dir);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut written = output_positions(&dir);
+    while written.len() < stored.len() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        written = output_positions(&dir);
+    }
+    consumer.kill().await.expect("kill");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(kills >= 4, "killed {kills} times");
+    let first_difference = written.iter().zip(&stored).position(|(w, s)| w != s);
+    assert!(
+        written.len() == stored.len() && first_difference.is_none(),
+        "after {kills} kills the output should hold the site's {} events once, in position order; \
+         it holds {}, first differing at line {first_difference:?}",
+        stored.len(),
+        written.len()
+    );
+}

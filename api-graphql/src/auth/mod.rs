@@ -194,7 +194,20 @@ impl Principal {
         };
         Ok(covered.iter().map(|c| c.as_str().to_owned()).collect())
     }
+
+    /// The event types a history read leaves out for this role: internal
+    /// notes unless it may read them.
+    pub fn hidden_event_types(&self) -> Vec<String> {
+        if self.require(Permission::ReadNotes).is_ok() {
+            Vec::new()
+        } else {
+            vec![NOTE_POSTED.to_owned()]
+        }
+    }
 }
+
+/// The event type of an internal note.
+const NOTE_POSTED: &str = "NotePosted";
 
 /// Resolves a bearer token (`None`: no `Authorization`) to its principal.
 ///

@@ -139,12 +139,17 @@ impl Event {
 }
 
 /// Leaves out what history readers must not see: the hash of a token's
-/// secret (it identifies the token to the server; nobody needs to read it).
+/// secret (it identifies the token to the server; nobody needs to read it)
+/// and the site's identity-verification secret (whoever holds it can sign
+/// any visitor's identity).
 fn redact(event_type: &str, payload: &mut serde_json::Value) {
-    if event_type == "ApiTokenIssued"
-        && let Some(fields) = payload.as_object_mut()
-    {
-        fields.remove("token_hash");
+    let secret = match event_type {
+        "ApiTokenIssued" => "token_hash",
+        "IdentityVerificationConfigured" => "secret",
+        _ => return,
+    };
+    if let Some(fields) = payload.as_object_mut() {
+        fields.remove(secret);
     }
 }
 
@@ -183,6 +188,10 @@ impl EventFilter {
             .collect();
         let categories = principal.history_categories(&asked)?;
         let types = self.types.unwrap_or_default();
+        let hidden = principal.hidden_event_types();
+        if let Some(hidden) = types.iter().find(|t| hidden.contains(t)) {
+            return Err(ApiError::Forbidden(format!("this token may not read {hidden} events")));
+        }
         if types.len() > MAX_TYPES {
             return Err(ApiError::BadInput(format!(
                 "filter.types names at most {MAX_TYPES} types"
@@ -201,6 +210,7 @@ impl EventFilter {
         }
         Ok(Filter {
             event_types: types,
+            excluded_types: hidden,
             categories,
             site_id: Some(site),
             stream_prefix: text("filter.streamPrefix", self.stream_prefix)?,
@@ -217,6 +227,8 @@ pub struct StreamHistory {
     name: StreamName,
     site: uuid::Uuid,
     version: u64,
+    /// Event types the reader may not see.
+    hidden: Vec<String>,
 }
 
 /// One stream: its version and its events.
@@ -230,7 +242,9 @@ impl StreamHistory {
     async fn version(&self) -> u64 {
         self.version
     }
-    /// Its events, oldest first; the cursor is the stream version.
+    /// Its events, oldest first; the cursor is the stream version. Events
+    /// the token may not read (internal notes, for an integrator) are left
+    /// out, so versions can skip and a page can hold fewer than `first`.
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -250,7 +264,7 @@ impl StreamHistory {
         connection.edges.extend(
             events
                 .into_iter()
-                .filter(|e| e.metadata.site_id == Some(self.site))
+                .filter(|e| e.metadata.site_id == Some(self.site) && !self.hidden.contains(&e.event_type))
                 .map(|e| Edge::new(Position(e.stream_version), Event(e))),
         );
         Ok(connection)
@@ -364,7 +378,12 @@ impl HistoryQuery {
             .await
             .map_err(ApiError::internal)?;
         let version = last.first().map_or(0, |e| e.stream_version);
-        Ok(Some(StreamHistory { name, site, version }))
+        Ok(Some(StreamHistory {
+            name,
+            site,
+            version,
+            hidden: principal.hidden_event_types(),
+        }))
     }
 
     /// Who did what and when on a site, newest first: assignments, status
@@ -388,6 +407,7 @@ impl HistoryQuery {
         let read = AuditFilter {
             actor: filter.actor,
             event_types: filter.actions.unwrap_or_default(),
+            excluded_types: principal.hidden_event_types(),
             stream_id: filter.stream_id,
             categories: principal.history_categories(&[])?,
             from: filter.from,

@@ -44,6 +44,9 @@ pub(super) fn copy_statement(after: u64, limit: usize, filter: &Filter) -> Optio
     if !filter.event_types.is_empty() {
         sql.push_str(&format!(" AND event_type IN ({})", list(&filter.event_types)?));
     }
+    if !filter.excluded_types.is_empty() {
+        sql.push_str(&format!(" AND event_type NOT IN ({})", list(&filter.excluded_types)?));
+    }
     if !filter.categories.is_empty() {
         sql.push_str(&format!(" AND stream_category IN ({})", list(&filter.categories)?));
     }
@@ -234,14 +237,21 @@ mod tests {
             ..Filter::all()
         };
         assert!(copy_statement(0, 10, &odd).is_none());
+        let odd_exclusion = Filter {
+            excluded_types: vec!["x') OR true --".into()],
+            ..Filter::all()
+        };
+        assert!(copy_statement(0, 10, &odd_exclusion).is_none());
         let plain = Filter {
             event_types: vec!["MessagePosted".into()],
+            excluded_types: vec!["NotePosted".into()],
             categories: vec!["conversation".into()],
             ..Filter::all()
         };
         let sql = copy_statement(5, 10, &plain).expect("plain filter");
-        assert!(
-            sql.contains("position > 5 AND event_type IN ('MessagePosted') AND stream_category IN ('conversation')")
-        );
+        assert!(sql.contains(
+            "position > 5 AND event_type IN ('MessagePosted') AND event_type NOT IN ('NotePosted') \
+             AND stream_category IN ('conversation')"
+        ));
     }
 }

@@ -60,6 +60,12 @@ async fn all_bound(pool: &PgPool, after: u64, limit: usize, filter: &Filter) -> 
             .push_bind(filter.event_types.clone())
             .push(")");
     }
+    if !filter.excluded_types.is_empty() {
+        query
+            .push(" AND event_type <> ALL(")
+            .push_bind(filter.excluded_types.clone())
+            .push(")");
+    }
     if !filter.categories.is_empty() {
         query
             .push(" AND stream_category = ANY(")

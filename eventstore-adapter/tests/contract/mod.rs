@@ -336,6 +336,13 @@ pub async fn the_global_log_reads_in_position_order_with_filters<S: EventStore>(
         ..Filter::all()
     };
     assert_eq!(types(two_types).await.len(), 3);
+    let without_notes = types(Filter {
+        excluded_types: vec!["NotePosted".into()],
+        ..Filter::all()
+    })
+    .await;
+    assert_eq!(without_notes.len(), 3);
+    assert!(!without_notes.iter().any(|t| t == "NotePosted"), "{without_notes:?}");
     assert_eq!(store.head().await.expect("head"), all[3].position);
 }
 
@@ -391,6 +398,12 @@ pub async fn the_global_log_filters_by_stream_prefix_actor_and_time<S: EventStor
         ..Filter::all()
     };
     assert_eq!(types(actor).await, ["A", "C"]);
+    let actor_but_not_a = Filter {
+        actor: Some(agent.to_string()),
+        excluded_types: vec!["A".into()],
+        ..Filter::all()
+    };
+    assert_eq!(types(actor_but_not_a).await, ["C"]);
     let at = all[2].recorded_at;
     let before = Filter {
         recorded_to: Some(at),

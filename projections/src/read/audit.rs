@@ -11,6 +11,8 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// Only these event types.
     pub event_types: Vec<String>,
+    /// Never these event types.
+    pub excluded_types: Vec<String>,
     /// Only this stream.
     pub stream_id: Option<String>,
     /// Only streams of these categories.
@@ -68,6 +70,7 @@ pub async fn audit_log(
             AND ($6::text[] IS NULL OR split_part(l.stream_id, '-', 1) = ANY($6)) \
             AND ($7::timestamptz IS NULL OR l.recorded_at >= $7) \
             AND ($8::timestamptz IS NULL OR l.recorded_at < $8) \
+            AND ($10::text[] IS NULL OR l.event_type <> ALL($10)) \
           ORDER BY l.position DESC LIMIT $9",
     )
     .bind(site)
@@ -79,6 +82,7 @@ pub async fn audit_log(
     .bind(filter.from)
     .bind(filter.to)
     .bind(limit)
+    .bind(list(&filter.excluded_types))
     .fetch_all(pool)
     .await
 }

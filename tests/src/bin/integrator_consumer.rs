@@ -3,7 +3,7 @@
 //! (`docs/integrations.md` explains every step).
 //!
 //! ```text
-//! LIVEDESK_TOKEN=ldk_... cargo run -p livedesk-tests --example integrator_consumer -- \
+//! LIVEDESK_TOKEN=ldk_... cargo run -p livedesk-tests --bin integrator_consumer -- \
 //!   --url http://127.0.0.1:8080 --site 0193... --cursor feed.cursor --output events.jsonl
 //! ```
 //!
