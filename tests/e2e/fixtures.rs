@@ -417,13 +417,19 @@ impl WsClient {
     }
 
     /// Every message until the server closes, never answering pings, and
-    /// the close code.
+    /// the close code. Waits up to a minute for each message: the callers
+    /// read after the server has had to give up on them, which on a loaded
+    /// CI machine can take a while.
     pub async fn raw_until_close(&mut self) -> (Vec<Value>, Option<u16>) {
-        let mut seen = Vec::new();
+        let mut seen: Vec<Value> = Vec::new();
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
-                .await
-                .expect("a message within 10 s");
+            let Ok(next) = tokio::time::timeout(Duration::from_secs(60), self.socket.next()).await else {
+                panic!(
+                    "neither a message nor a close within 60 s, after {} messages (the last: {:?})",
+                    seen.len(),
+                    seen.last().map(|m| m["type"].clone())
+                );
+            };
             match next {
                 Some(Ok(Message::Text(text))) => {
                     seen.push(serde_json::from_str(text.as_str()).expect("json message"));
