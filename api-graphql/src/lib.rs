@@ -66,6 +66,7 @@ pub struct Api {
     pub(crate) feed: feed::Feed,
     pub(crate) config: ApiConfig,
     pub(crate) consoles: consoles::Consoles,
+    pub(crate) ws_metrics: transport::ws::WsMetrics,
 }
 
 /// The state of the GraphQL routes.
@@ -95,6 +96,7 @@ impl GraphQl {
             feed,
             config,
             consoles: consoles::Consoles::default(),
+            ws_metrics: transport::ws::WsMetrics::default(),
         });
         let schema = schema::builder().data(api.clone()).finish();
         Self { schema, api }
@@ -106,6 +108,12 @@ impl GraphQl {
     /// this process.
     pub fn console_agents(&self) -> Vec<uuid::Uuid> {
         self.api.consoles.agents()
+    }
+
+    /// The API's metrics in Prometheus text format: `/graphql/ws`
+    /// connections open, and closed by the server per close code.
+    pub fn render_metrics(&self) -> String {
+        self.api.ws_metrics.render()
     }
 }
 

@@ -67,6 +67,7 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.store.metrics().render(&mut out);
     out.push_str(&state.projections.render_metrics());
     out.push_str(&state.widget.render_metrics());
+    out.push_str(&state.graphql.render_metrics());
     let pool = state.store.pool();
     let _ = writeln!(
         out,

@@ -64,4 +64,5 @@ async fn metrics_expose_the_event_store_counters(pool: PgPool) {
         body.contains("livedesk_projection_position{projector=\"inbox\"}"),
         "{body}"
     );
+    assert!(body.contains("livedesk_graphql_ws_connections 0"), "{body}");
 }

@@ -204,9 +204,16 @@ async fn a_client_that_stops_reading_is_cut_off_not_buffered_and_resumes_from_it
     write_concurrently(&app.store, shop.site, 2, EVENTS, 500, 2048).await;
 
     let mut ws = subscribe(&app, &token, shop.site, None).await;
-    // Long enough for the server to fill the sockets and the send buffer
-    // and wait out the send timeout.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Read nothing until the server has filled the sockets and the send
+    // buffer, waited out the send timeout and given up on this client.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while !slow_consumer_closed(&app).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never gave up on a client that reads nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (messages, code) = ws.raw_until_close().await;
     let mut received = Vec::new();
     let mut cursor = None;
@@ -233,6 +240,21 @@ async fn a_client_that_stops_reading_is_cut_off_not_buffered_and_resumes_from_it
         stored_probes(&app, shop.site).await,
         "nothing missed, nothing twice"
     );
+}
+
+/// Whether the server has closed a connection as a slow consumer (its
+/// `/metrics` say so).
+async fn slow_consumer_closed(app: &TestApp) -> bool {
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    metrics.contains("livedesk_graphql_ws_closed_total{code=\"4413\"} 1")
 }
 
 /// The code of the error a subscription was refused with.

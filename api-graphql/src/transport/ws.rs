@@ -26,8 +26,10 @@
 //! in a small queue of their own that goes first, so a full data queue
 //! does not starve the keep-alive.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_graphql::{Request, Response};
@@ -67,6 +69,51 @@ pub mod close {
     pub const TOO_MANY_INITS: u16 = 4429;
     /// Nothing heard, not even a `pong`, for two ping intervals.
     pub const KEEPALIVE_TIMEOUT: u16 = 4504;
+}
+
+/// Counts of `/graphql/ws` connections: open now, and closed by the
+/// server per close code (a client closing is not counted).
+#[derive(Debug, Default)]
+pub(crate) struct WsMetrics {
+    open: AtomicI64,
+    closed: Mutex<BTreeMap<u16, u64>>,
+}
+
+impl WsMetrics {
+    fn opened(&self) {
+        self.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn ended(&self, closing: &Closing) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+        if let Some((code, _)) = closing {
+            let mut closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+            *closed.entry(*code).or_default() += 1;
+        }
+    }
+
+    /// Prometheus text format.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::from(
+            "# HELP livedesk_graphql_ws_connections Open /graphql/ws connections.\n\
+             # TYPE livedesk_graphql_ws_connections gauge\n",
+        );
+        let _ = writeln!(
+            out,
+            "livedesk_graphql_ws_connections {}",
+            self.open.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP livedesk_graphql_ws_closed_total /graphql/ws connections the server closed, by close code \
+             (4413: slow consumer, 4504: keep-alive timeout, ...).\n\
+             # TYPE livedesk_graphql_ws_closed_total counter\n",
+        );
+        let closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        for (code, count) in closed.iter() {
+            let _ = writeln!(out, "livedesk_graphql_ws_closed_total{{code=\"{code}\"}} {count}");
+        }
+        out
+    }
 }
 
 /// `GET /graphql/ws`.
@@ -180,6 +227,8 @@ struct Connection {
 impl Connection {
     async fn run(state: GraphQl, socket: WebSocket) {
         let config = state.api.config.clone();
+        let api = state.api.clone();
+        api.ws_metrics.opened();
         let protocol_ok = socket.protocol().is_some_and(|p| p.as_bytes() == PROTOCOL.as_bytes());
         let (sink, mut incoming) = socket.split();
         let (queue, outgoing) = mpsc::channel(config.ws_send_buffer.max(1));
@@ -249,6 +298,7 @@ impl Connection {
         drop(connection);
         drop(outbox);
         let _ = writer.await;
+        api.ws_metrics.ended(&closing_rx.borrow());
     }
 
     /// Handles one client message; `false` ends the connection.
