@@ -14,13 +14,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use livedesk::config::{RoutingArgs, ServeConfig, SlaArgs, WidgetArgs, WsConfig};
 use livedesk::startup::Application;
 use livedesk_api::tokens::{self, TokenRequest};
-use livedesk_domain::site::{Site, SiteCommand};
-use livedesk_domain::{Actor, Metadata, Role, SiteId, StreamCategory};
-use livedesk_eventstore::{CommandContext, CommandService, EventStore, PgEventStore};
+use livedesk_domain::{Role, StreamCategory};
+use livedesk_eventstore::{EventStore, PgEventStore};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -167,7 +165,7 @@ async fn passes(plan: &Plan) -> anyhow::Result<()> {
     for pass in 1..=RUNS {
         // "5" resets VmHWM to the current RSS (Linux 4.0+).
         let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-        let before = status_kib("VmRSS:");
+        let before = env::status_kib("VmRSS:").unwrap_or(0);
         let (server_cpu, ours) = (cpu::own_seconds(), cpu::Snapshot::now());
         let report = catch_up(plan).await.with_context(|| format!("pass {pass}"))?;
         let server = cpu::own_seconds() - server_cpu;
@@ -190,9 +188,9 @@ async fn passes(plan: &Plan) -> anyhow::Result<()> {
             format!("{:.0}", report.bytes as f64 / 1_048_576.0),
             format!("{:.1}", report.first_push_ms),
             mib(before),
-            mib(status_kib("VmRSS:")),
+            mib(env::status_kib("VmRSS:").unwrap_or(0)),
             if reset {
-                mib(status_kib("VmHWM:"))
+                mib(env::status_kib("VmHWM:").unwrap_or(0))
             } else {
                 "n/a (no reset)".into()
             },
@@ -253,25 +251,7 @@ async fn empty_read_models(pool: &PgPool) -> anyhow::Result<()> {
 /// Creates the site the fill's events belong to and issues an integrator
 /// token scoped to conversations and sessions; returns its secret.
 async fn seed(store: &PgEventStore, site: Uuid) -> anyhow::Result<String> {
-    let context = CommandContext {
-        metadata: Metadata {
-            site_id: Some(site),
-            actor: Some(Actor::System),
-            ..Metadata::default()
-        },
-    };
-    let sites: CommandService<PgEventStore, Site> = CommandService::new(store.clone(), 4);
-    let create = SiteCommand::Create {
-        site_id: SiteId(site),
-        name: "Bench".into(),
-        allowed_origins: Vec::new(),
-        widget_key: "bench-catch-up".into(),
-        at: Utc::now(),
-    };
-    sites
-        .execute(site, create, &context)
-        .await
-        .context("creating the site")?;
+    let (sites, context) = crate::env::create_site(store, site, "bench-catch-up").await?;
     let request = TokenRequest {
         site_id: site,
         name: "bench integrator".into(),
@@ -283,18 +263,6 @@ async fn seed(store: &PgEventStore, site: Uuid) -> anyhow::Result<String> {
         .await
         .map_err(|e| anyhow::anyhow!("issuing the integrator token: {}", e.message()))?;
     Ok(issued.secret)
-}
-
-/// A field of `/proc/self/status`, in KiB (0 when unreadable).
-pub fn status_kib(name: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn mib(kib: u64) -> String {

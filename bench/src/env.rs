@@ -141,3 +141,48 @@ pub async fn settle(pool: &PgPool) -> anyhow::Result<()> {
         .context("CHECKPOINT between phases")?;
     Ok(())
 }
+
+/// A field of `/proc/self/status`, in KiB.
+pub fn status_kib(name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Creates site `site` ("Bench", widget key `widget_key`) through the
+/// command path, as the system; returns the site command service and the
+/// context, for the tokens and commands that follow.
+pub async fn create_site(
+    store: &livedesk_eventstore::PgEventStore,
+    site: uuid::Uuid,
+    widget_key: &str,
+) -> anyhow::Result<(
+    livedesk_eventstore::CommandService<livedesk_eventstore::PgEventStore, livedesk_domain::site::Site>,
+    livedesk_eventstore::CommandContext,
+)> {
+    let context = livedesk_eventstore::CommandContext {
+        metadata: livedesk_domain::Metadata {
+            site_id: Some(site),
+            actor: Some(livedesk_domain::Actor::System),
+            ..livedesk_domain::Metadata::default()
+        },
+    };
+    let sites = livedesk_eventstore::CommandService::new(store.clone(), 4);
+    let create = livedesk_domain::site::SiteCommand::Create {
+        site_id: livedesk_domain::SiteId(site),
+        name: "Bench".into(),
+        allowed_origins: Vec::new(),
+        widget_key: widget_key.into(),
+        at: chrono::Utc::now(),
+    };
+    sites
+        .execute(site, create, &context)
+        .await
+        .context("creating the site")?;
+    Ok((sites, context))
+}

@@ -112,26 +112,14 @@ where
 {
     // "5" resets VmHWM to the current RSS (Linux 4.0+).
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let rss_before_kib = status_kib("VmRSS:").unwrap_or(0);
+    let rss_before_kib = env::status_kib("VmRSS:").unwrap_or(0);
     let summary = pass().await?;
-    let peak = status_kib("VmHWM:").unwrap_or(0);
+    let peak = env::status_kib("VmHWM:").unwrap_or(0);
     let memory = Memory {
         rss_before_kib,
         growth_kib: reset.then(|| peak.saturating_sub(rss_before_kib)),
     };
     Ok((summary, memory))
-}
-
-/// A field of `/proc/self/status`, in KiB.
-fn status_kib(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(name))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 fn row(pass: String, summary: &Summary, mib: f64, memory: Memory) -> Vec<String> {

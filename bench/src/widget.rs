@@ -19,9 +19,8 @@ use livedesk::config::{ServeConfig, WidgetArgs, WsConfig};
 use livedesk::startup::Application;
 use livedesk_api::tokens::{self, TokenRequest};
 use livedesk_domain::agent::{Agent, AgentCommand};
-use livedesk_domain::site::{Site, SiteCommand};
-use livedesk_domain::{Actor, AgentId, Metadata, Role, SiteId};
-use livedesk_eventstore::{CommandContext, CommandService, EventStore, PgEventStore};
+use livedesk_domain::{AgentId, Role, SiteId};
+use livedesk_eventstore::{CommandService, EventStore, PgEventStore};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -287,25 +286,7 @@ async fn drive(
 /// Creates the site and an active agent; returns the agent's token.
 async fn seed(store: &PgEventStore) -> anyhow::Result<String> {
     let site = Uuid::now_v7();
-    let context = CommandContext {
-        metadata: Metadata {
-            site_id: Some(site),
-            actor: Some(Actor::System),
-            ..Metadata::default()
-        },
-    };
-    let sites: CommandService<PgEventStore, Site> = CommandService::new(store.clone(), 4);
-    let create = SiteCommand::Create {
-        site_id: SiteId(site),
-        name: "Bench".into(),
-        allowed_origins: Vec::new(),
-        widget_key: WIDGET_KEY.into(),
-        at: Utc::now(),
-    };
-    sites
-        .execute(site, create, &context)
-        .await
-        .context("creating the site")?;
+    let (sites, context) = crate::env::create_site(store, site, WIDGET_KEY).await?;
     let agents: CommandService<PgEventStore, Agent> = CommandService::new(store.clone(), 4);
     let agent = Uuid::now_v7();
     let invite = AgentCommand::Invite {
