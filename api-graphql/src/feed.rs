@@ -8,6 +8,11 @@
 //! and broadcasts the rows; every subscription filters what its caller may
 //! see and asked for. Rows are read after the batch committed, so they
 //! include the change that triggered them.
+//!
+//! Batches that arrive while a read is under way are merged per projector
+//! and read together next (ids united, the range of positions joined):
+//! the feed's cost follows the time that passes, not the batches that
+//! commit, so a burst cannot leave it further and further behind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,7 +22,7 @@ use livedesk_projections::models::live_view::LiveSessionRow;
 use livedesk_projections::{Changed, ProjectionRuntime};
 use sqlx::PgPool;
 use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use uuid::Uuid;
 
 use crate::reads;
@@ -83,33 +88,124 @@ impl Feed {
 
 async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, events: broadcast::Sender<FeedEvent>) {
     loop {
-        let changed = match changes.recv().await {
-            Ok(changed) => changed,
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "change feed lagged; subscribers re-read");
-                let _ = events.send(FeedEvent::Lagged);
-                continue;
-            }
+        let mut pending = Pending::default();
+        match changes.recv().await {
+            Ok(changed) => pending.add(&changed),
+            Err(RecvError::Lagged(missed)) => pending.lagged(missed),
             Err(RecvError::Closed) => return,
-        };
-        let event = match changed.projector {
-            // Another process's batch too large to name its rows, or
-            // batches missed: subscribers re-read.
-            "inbox" | "live_view" if !changed.complete => Ok(Some(FeedEvent::Lagged)),
-            "inbox" => conversations(&pool, &changed)
-                .await
-                .map(|b| b.map(FeedEvent::Conversations)),
-            "live_view" => sessions(&pool, &changed).await.map(|b| b.map(FeedEvent::Sessions)),
-            _ => Ok(None),
-        };
-        match event {
-            Ok(Some(event)) => _ = events.send(event),
-            Ok(None) => {}
-            Err(error) => {
-                tracing::error!(%error, position = changed.position, "reading changed rows failed; subscribers re-read");
-                let _ = events.send(FeedEvent::Lagged);
+        }
+        // Whatever queued up while the last batches were read is read
+        // once: behind a burst, the feed does two reads per projector and
+        // round, not two per batch, and so catches up instead of falling
+        // further behind.
+        let mut closed = false;
+        loop {
+            match changes.try_recv() {
+                Ok(changed) => pending.add(&changed),
+                Err(TryRecvError::Lagged(missed)) => pending.lagged(missed),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => {
+                    closed = true;
+                    break;
+                }
             }
         }
+        for event in pending.read(&pool).await {
+            let _ = events.send(event);
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
+/// The batches received since the last read, merged per projector.
+#[derive(Debug, Default)]
+struct Pending {
+    inbox: Option<Changed>,
+    live_view: Option<Changed>,
+    /// Batches were missed, or one did not name its rows: subscribers
+    /// re-read everything, so nothing else needs reading.
+    lagged: bool,
+}
+
+impl Pending {
+    fn add(&mut self, changed: &Changed) {
+        let slot = match changed.projector {
+            "inbox" => &mut self.inbox,
+            "live_view" => &mut self.live_view,
+            _ => return,
+        };
+        if !changed.complete {
+            // Another process's batch too large to name its rows.
+            self.lagged = true;
+            return;
+        }
+        match slot {
+            None => *slot = Some(changed.clone()),
+            Some(merged) => merge(merged, changed),
+        }
+    }
+
+    fn lagged(&mut self, missed: u64) {
+        tracing::warn!(missed, "change feed lagged; subscribers re-read");
+        self.lagged = true;
+    }
+
+    /// The feed events for what is pending: the changed rows of each
+    /// projector (both read at once), or `Lagged`.
+    async fn read(self, pool: &PgPool) -> Vec<FeedEvent> {
+        if self.lagged {
+            return vec![FeedEvent::Lagged];
+        }
+        let (inbox, live_view) = tokio::join!(
+            async {
+                match &self.inbox {
+                    Some(changed) => conversations(pool, changed)
+                        .await
+                        .map(|b| b.map(FeedEvent::Conversations))
+                        .map_err(|e| (e, changed.position)),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match &self.live_view {
+                    Some(changed) => sessions(pool, changed)
+                        .await
+                        .map(|b| b.map(FeedEvent::Sessions))
+                        .map_err(|e| (e, changed.position)),
+                    None => Ok(None),
+                }
+            }
+        );
+        let mut out = Vec::new();
+        for read in [inbox, live_view] {
+            match read {
+                Ok(Some(event)) => out.push(event),
+                Ok(None) => {}
+                Err((error, position)) => {
+                    tracing::error!(%error, position, "reading changed rows failed; subscribers re-read");
+                    return vec![FeedEvent::Lagged];
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Extends `merged` by the next batch of the same projector: the events
+/// after `merged.after` up to `next.position`, and the ids of both.
+fn merge(merged: &mut Changed, next: &Changed) {
+    merged.position = merged.position.max(next.position);
+    merged.after = merged.after.min(next.after);
+    for (ids, more) in [
+        (&mut merged.sites, &next.sites),
+        (&mut merged.sessions, &next.sessions),
+        (&mut merged.conversations, &next.conversations),
+    ] {
+        ids.extend_from_slice(more);
+        ids.sort_unstable();
+        ids.dedup();
     }
 }
 
@@ -117,8 +213,10 @@ async fn conversations(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<Co
     if changed.conversations.is_empty() {
         return Ok(None);
     }
-    let rows = reads::conversations_by_id(pool, &changed.conversations).await?;
-    let messages = reads::messages_between(pool, &changed.conversations, changed.after, changed.position).await?;
+    let (rows, messages) = tokio::try_join!(
+        reads::conversations_by_id(pool, &changed.conversations),
+        reads::messages_between(pool, &changed.conversations, changed.after, changed.position),
+    )?;
     Ok(Some(Arc::new(ConversationBatch {
         position: changed.position,
         rows,
@@ -130,7 +228,10 @@ async fn sessions(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<Session
     if changed.sessions.is_empty() {
         return Ok(None);
     }
-    let rows = reads::live_sessions_by_id(pool, &changed.sessions).await?;
+    let (rows, online) = tokio::try_join!(
+        reads::live_sessions_by_id(pool, &changed.sessions),
+        reads::online_counts(pool, &changed.sites),
+    )?;
     let found: BTreeSet<Uuid> = rows.iter().map(|r| r.session_id).collect();
     let gone = changed
         .sessions
@@ -138,11 +239,61 @@ async fn sessions(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<Session
         .copied()
         .filter(|id| !found.contains(id))
         .collect();
-    let online = reads::online_counts(pool, &changed.sites).await?;
     Ok(Some(Arc::new(SessionBatch {
         position: changed.position,
         rows,
         gone,
         online,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(projector: &'static str, after: u64, position: u64, conversations: &[u128]) -> Changed {
+        Changed {
+            projector,
+            after,
+            position,
+            sites: vec![Uuid::from_u128(1)],
+            sessions: Vec::new(),
+            conversations: conversations.iter().map(|c| Uuid::from_u128(*c)).collect(),
+            complete: true,
+        }
+    }
+
+    #[test]
+    fn queued_batches_of_a_projector_merge_into_one_range_with_every_id() {
+        let mut pending = Pending::default();
+        pending.add(&batch("inbox", 10, 20, &[3, 1]));
+        pending.add(&batch("live_view", 12, 18, &[]));
+        pending.add(&batch("inbox", 20, 35, &[2, 3]));
+        pending.add(&batch("agents", 0, 40, &[9]));
+        let inbox = pending.inbox.as_ref().expect("inbox pending");
+        assert_eq!((inbox.after, inbox.position), (10, 35));
+        assert_eq!(
+            inbox.conversations,
+            [1, 2, 3].map(Uuid::from_u128),
+            "united, sorted, once"
+        );
+        assert_eq!(inbox.sites, [Uuid::from_u128(1)]);
+        let live = pending.live_view.as_ref().expect("live view pending");
+        assert_eq!((live.after, live.position), (12, 18), "projectors merge apart");
+        assert!(!pending.lagged);
+    }
+
+    #[test]
+    fn a_batch_that_does_not_name_its_rows_makes_subscribers_re_read() {
+        let mut pending = Pending::default();
+        pending.add(&batch("inbox", 10, 20, &[1]));
+        pending.add(&Changed {
+            complete: false,
+            ..batch("inbox", 20, 30, &[])
+        });
+        assert!(pending.lagged);
+        let mut missed = Pending::default();
+        missed.lagged(3);
+        assert!(missed.lagged);
+    }
 }

@@ -122,19 +122,16 @@ pub async fn pool(options: &PgConnectOptions, size: u32) -> anyhow::Result<PgPoo
     Ok(pool)
 }
 
-/// Leaves no work from one phase to the next: vacuums and analyzes the
-/// tables the phases write, then forces a checkpoint, so that autovacuum
-/// and a WAL-triggered checkpoint do not land inside the next measurement.
+/// Leaves no work from one phase to the next: vacuums and analyzes every
+/// table of the database, then forces a checkpoint, so that autovacuum
+/// and a WAL-triggered checkpoint do not land inside the next measurement,
+/// and the planner knows the tables' sizes as it would on a server that
+/// has run for a while.
 pub async fn settle(pool: &PgPool) -> anyhow::Result<()> {
-    let raw: Option<String> = sqlx::query_scalar("SELECT to_regclass('raw_events')::text")
-        .fetch_one(pool)
-        .await?;
-    let sql = if raw.is_some() {
-        "VACUUM (ANALYZE) events, raw_events"
-    } else {
-        "VACUUM (ANALYZE) events"
-    };
-    sqlx::query(sql).execute(pool).await.context("VACUUM between phases")?;
+    sqlx::query("VACUUM (ANALYZE)")
+        .execute(pool)
+        .await
+        .context("VACUUM between phases")?;
     sqlx::query("CHECKPOINT")
         .execute(pool)
         .await

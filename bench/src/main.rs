@@ -56,6 +56,11 @@ struct Cli {
     /// A smoke run: sizes and durations about 10x smaller.
     #[arg(long)]
     quick: bool,
+    /// The assistant of the `widget` scenario's server: `builtin` (every
+    /// visitor message gets an answer, as on a real site) or `off` (to see
+    /// its share of the cost).
+    #[arg(long, default_value = "builtin")]
+    widget_assistant: String,
     /// Internal: run as the client process of the `widget` scenario.
     #[arg(long, hide = true)]
     widget_clients: bool,
@@ -177,7 +182,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Export => export::run(&pool, scale).await.context("scenario export")?,
             Scenario::CatchUp => catch_up::run(&pool, scale).await.context("scenario catch-up")?,
             Scenario::Projections => projections::run(&pool, scale).await.context("scenario projections")?,
-            Scenario::Widget => widget::run(&pool, scale).await.context("scenario widget")?,
+            Scenario::Widget => widget::run(&pool, scale, &cli.widget_assistant)
+                .await
+                .context("scenario widget")?,
         }
         println!(
             "\n({scenario:?} took {:.1} s; other processes used {:.0}% of the machine's CPU meanwhile)",

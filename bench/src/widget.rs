@@ -88,7 +88,7 @@ pub struct LoadReport {
     pub deliver_max: f64,
 }
 
-pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
+pub async fn run(pool: &PgPool, scale: Scale, assistant: &str) -> anyhow::Result<()> {
     let (sessions, senders) = if scale.quick { (1_000, 100) } else { (10_000, 1_000) };
     let (warmup, measure) = if scale.quick {
         (Duration::from_secs(2), Duration::from_secs(5))
@@ -96,7 +96,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
         (Duration::from_secs(4), Duration::from_secs(20))
     };
     println!(
-        "\n## widget\n\nThe server (`Application::build`, the builtin assistant on, widget rate limit out of the way) \
+        "\n## widget\n\nThe server (`Application::build`, assistant `{assistant}`, widget rate limit out of the way) \
          runs in this process; a child process opens {sessions} widget sessions (`POST /widget/v1/sessions`) and \
          {sessions} WebSockets (`/widget/v1/ws`), then an agent subscribes to `notifications` on `/graphql/ws` and \
          {senders} of the visitors each `POST /widget/v1/messages` every {} s ({} s warm-up, {} s measured). Server \
@@ -121,6 +121,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
             token_secret: Some(TOKEN_SECRET.to_owned()),
             // Every visitor comes from this machine.
             rate_exempt: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+            assistant: assistant.to_owned(),
             ..WidgetArgs::default()
         },
         sla: livedesk::config::SlaArgs::default(),
@@ -160,7 +161,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
 async fn drive(
     plan: &Plan,
     store: &PgEventStore,
-    projections: &livedesk_projections::ProjectionRuntime,
+    projections: &std::sync::Arc<livedesk_projections::ProjectionRuntime>,
     baseline: u64,
 ) -> anyhow::Result<()> {
     let mut child = Clients::spawn(plan).await?;
@@ -218,7 +219,13 @@ async fn drive(
         }
         child.next().await?;
     }
+    // What autovacuum would have done by now on a server that has run for
+    // a while: statistics for the tables the sessions filled, so the
+    // planner reads 100 of 10,000 rows by index, not by a scan.
+    crate::env::settle(store.pool()).await?;
+    let sampler = ProjectorSampler::start(projections);
     let step = child.step("load").await?;
+    let projector_table = sampler.finish(projections).await;
     let load = step.load.context("the child reported no load numbers")?;
     let loaded = rss_kib();
     child.finish().await?;
@@ -263,6 +270,7 @@ async fn drive(
         ms(load.deliver_max),
     ]);
     latency.print();
+    projector_table.print();
     let verdict = |met: bool| if met { "met" } else { "**missed**" };
     println!(
         "\ntargets: idle session under {TARGET_KIB} KiB of server memory: {idle_kib:.1} KiB, {}; \
@@ -281,6 +289,88 @@ async fn drive(
         }
     );
     Ok(())
+}
+
+/// Watches every projector through the chat load (warm-up included): how
+/// busy each one was and how far behind it fell, so that a latency that
+/// grows points at the stage that cannot keep up.
+struct ProjectorSampler {
+    before: Vec<livedesk_projections::ProjectorStatus>,
+    started: std::time::Instant,
+    stop: tokio::sync::watch::Sender<bool>,
+    /// Per projector: the largest `lag_ms` and `lag_events` seen.
+    task: tokio::task::JoinHandle<BTreeMap<&'static str, (u64, u64)>>,
+}
+
+impl ProjectorSampler {
+    fn start(projections: &std::sync::Arc<livedesk_projections::ProjectionRuntime>) -> Self {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let runtime = projections.clone();
+        let task = tokio::spawn(async move {
+            let mut worst: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopped.changed() => break,
+                }
+                for status in runtime.status() {
+                    let entry = worst.entry(status.name).or_default();
+                    entry.0 = entry.0.max(status.lag_ms);
+                    entry.1 = entry.1.max(status.lag_events);
+                }
+            }
+            worst
+        });
+        Self {
+            before: projections.status(),
+            started: std::time::Instant::now(),
+            stop,
+            task,
+        }
+    }
+
+    async fn finish(self, projections: &livedesk_projections::ProjectionRuntime) -> Table {
+        let wall = self.started.elapsed();
+        let _ = self.stop.send(true);
+        let worst = self.task.await.unwrap_or_default();
+        let mut table = Table::new(
+            format!(
+                "widget: projectors during the chat load ({:.1} s, warm-up included)",
+                wall.as_secs_f64()
+            ),
+            &[
+                "projector",
+                "batches",
+                "events",
+                "events / batch",
+                "busy s",
+                "busy % of wall",
+                "max lag ms",
+                "max lag events",
+            ],
+        );
+        for after in projections.status() {
+            let Some(before) = self.before.iter().find(|b| b.name == after.name) else {
+                continue;
+            };
+            let batches = after.batches - before.batches;
+            let events = after.events_applied - before.events_applied;
+            let busy = (after.busy_ms - before.busy_ms) as f64 / 1000.0;
+            let (lag_ms, lag_events) = worst.get(after.name).copied().unwrap_or_default();
+            table.row(vec![
+                after.name.to_owned(),
+                batches.to_string(),
+                events.to_string(),
+                format!("{:.1}", events as f64 / batches.max(1) as f64),
+                format!("{busy:.1}"),
+                format!("{:.0}%", 100.0 * busy / wall.as_secs_f64()),
+                lag_ms.to_string(),
+                lag_events.to_string(),
+            ]);
+        }
+        table
+    }
 }
 
 /// Creates the site and an active agent; returns the agent's token.

@@ -93,23 +93,33 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
         &self.store
     }
 
-    /// The current state of aggregate `id`, read from the store.
+    /// The current state of aggregate `id`: the cached state caught up
+    /// with the events stored after it (only those are read), or the
+    /// whole stream when it is not cached.
     ///
     /// # Errors
     ///
     /// [`CommandError::Store`] or [`CommandError::Decode`].
     pub async fn load(&self, id: Uuid) -> Result<A::State, CommandError<A::Error>> {
         let stream = stream_of::<A>(id)?;
-        let loaded = self
-            .catch_up(
-                &stream,
-                Loaded {
-                    version: None,
-                    state: A::State::default(),
-                },
-            )
-            .await?;
-        Ok(loaded.state)
+        let start = self.cache_peek(&stream).unwrap_or_else(|| Loaded {
+            version: None,
+            state: A::State::default(),
+        });
+        let loaded = self.catch_up(&stream, start).await?;
+        let state = loaded.state.clone();
+        self.cache_put(stream, loaded);
+        Ok(state)
+    }
+
+    /// The state of aggregate `id` as this service last saw it (after its
+    /// own last command on it, or its last load), without reading the
+    /// store: another process may have appended since. `None` when not
+    /// cached. For answers that may lag a moment; a decision that must be
+    /// current goes through [`execute`](Self::execute) or [`load`](Self::load).
+    pub fn cached(&self, id: Uuid) -> Option<A::State> {
+        let stream = stream_of::<A>(id).ok()?;
+        self.cache_peek(&stream).map(|loaded| loaded.state)
     }
 
     /// Decides `command` on aggregate `id` and appends its events.
@@ -277,11 +287,25 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
             .pop(stream)
     }
 
-    fn cache_put(&self, stream: StreamName, loaded: Loaded<A::State>) {
+    fn cache_peek(&self, stream: &StreamName) -> Option<Loaded<A::State>> {
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .put(stream, loaded);
+            .get(stream)
+            .cloned()
+    }
+
+    /// Caches `loaded` unless the cache already holds a newer version (a
+    /// command that appended while this caller was reading).
+    fn cache_put(&self, stream: StreamName, loaded: Loaded<A::State>) {
+        let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache
+            .peek(&stream)
+            .is_some_and(|cached| cached.version > loaded.version)
+        {
+            return;
+        }
+        cache.put(stream, loaded);
     }
 }
 

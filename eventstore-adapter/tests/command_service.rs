@@ -210,3 +210,28 @@ async fn a_no_op_decided_on_a_stale_cache_is_confirmed_against_the_store(_: PgPo
 fn stream_of(id: Uuid) -> livedesk_domain::StreamName {
     livedesk_domain::StreamName::for_id("conversation", id).expect("stream")
 }
+
+#[sqlx::test(migrator = "livedesk_eventstore::MIGRATOR")]
+async fn a_load_from_the_cache_still_sees_what_another_process_appended(_: PgPoolOptions, options: PgConnectOptions) {
+    let (a, b) = two_processes(&options).await;
+    let (id, visitor) = open(&a).await;
+    let post = |n: usize| {
+        ConversationCommand::post_visitor_message(MessageId(Uuid::now_v7()), visitor, format!("m{n}"), Utc::now())
+    };
+    let count = |state: ConversationState| match state {
+        ConversationState::Open(open) => open.message_count,
+        ConversationState::NotOpened => panic!("not open"),
+    };
+    a.execute(id, post(0), &context()).await.expect("post in a");
+    assert_eq!(count(a.load(id).await.expect("load")), 1, "a's own write");
+    for n in 1..4 {
+        b.execute(id, post(n), &context()).await.expect("post in b");
+    }
+    assert_eq!(
+        count(a.load(id).await.expect("load")),
+        4,
+        "a caught its cached state up with b's writes"
+    );
+    a.execute(id, post(4), &context()).await.expect("post in a again");
+    assert_eq!(count(b.load(id).await.expect("load")), 5);
+}

@@ -1,5 +1,5 @@
 //! Queries of the read models, for the APIs: the SQL beside the tables it
-//! reads. Rows travel as `to_jsonb(row)` into the row structs the
+//! reads. Rows travel as `row_to_json(row)` into the row structs the
 //! projectors write, so a column added there is read here without a second
 //! list of columns. Lists page by keyset and order exactly as their indexes
 //! do (see the migrations).
@@ -155,17 +155,17 @@ fn escape_like(text: &str) -> String {
 
 /// A site.
 pub async fn site(pool: &PgPool, id: Uuid) -> Result<Option<SiteRow>, sqlx::Error> {
-    one(pool, "SELECT to_jsonb(s) FROM sites s WHERE site_id = $1", id).await
+    one(pool, "SELECT row_to_json(s) FROM sites s WHERE site_id = $1", id).await
 }
 
 /// An agent.
 pub async fn agent(pool: &PgPool, id: Uuid) -> Result<Option<AgentRow>, sqlx::Error> {
-    one(pool, "SELECT to_jsonb(a) FROM agents a WHERE agent_id = $1", id).await
+    one(pool, "SELECT row_to_json(a) FROM agents a WHERE agent_id = $1", id).await
 }
 
 /// Agents by id, by display name.
 pub async fn agents_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<AgentRow> {
-    let rows = sqlx::query_scalar("SELECT to_jsonb(a) FROM agents a WHERE agent_id = ANY($1) ORDER BY display_name")
+    let rows = sqlx::query_scalar("SELECT row_to_json(a) FROM agents a WHERE agent_id = ANY($1) ORDER BY display_name")
         .bind(ids)
         .fetch_all(pool)
         .await?;
@@ -175,7 +175,7 @@ pub async fn agents_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<AgentRow> {
 /// Agents with a role on `site`, by display name.
 pub async fn agents_of_site(pool: &PgPool, site: Uuid) -> Rows<AgentRow> {
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(a) FROM agents a WHERE roles ? $1::text ORDER BY display_name, agent_id LIMIT 1000",
+        "SELECT row_to_json(a) FROM agents a WHERE roles ? $1::text ORDER BY display_name, agent_id LIMIT 1000",
     )
     .bind(site.to_string())
     .fetch_all(pool)
@@ -185,7 +185,7 @@ pub async fn agents_of_site(pool: &PgPool, site: Uuid) -> Rows<AgentRow> {
 
 /// Teams of `site`, by name.
 pub async fn teams(pool: &PgPool, site: Uuid) -> Rows<TeamRow> {
-    let rows = sqlx::query_scalar("SELECT to_jsonb(t) FROM teams t WHERE site_id = $1 ORDER BY name, team_id")
+    let rows = sqlx::query_scalar("SELECT row_to_json(t) FROM teams t WHERE site_id = $1 ORDER BY name, team_id")
         .bind(site)
         .fetch_all(pool)
         .await?;
@@ -194,7 +194,7 @@ pub async fn teams(pool: &PgPool, site: Uuid) -> Rows<TeamRow> {
 
 /// A team.
 pub async fn team(pool: &PgPool, id: Uuid) -> Result<Option<TeamRow>, sqlx::Error> {
-    one(pool, "SELECT to_jsonb(t) FROM teams t WHERE team_id = $1", id).await
+    one(pool, "SELECT row_to_json(t) FROM teams t WHERE team_id = $1", id).await
 }
 
 /// API tokens of `site`, newest first.
@@ -223,7 +223,7 @@ pub async fn token(pool: &PgPool, id: Uuid) -> Result<Option<TokenRow>, sqlx::Er
 pub async fn text_blocks(pool: &PgPool, site: Uuid, search: Option<&str>) -> Rows<TextBlockRow> {
     let search = search.map(|s| s.trim_start_matches('#').to_lowercase());
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(b) FROM text_blocks b WHERE site_id = $1 \
+        "SELECT row_to_json(b) FROM text_blocks b WHERE site_id = $1 \
             AND ($2::text IS NULL OR lower(shortcut) LIKE $3 OR lower(title) LIKE $3) \
           ORDER BY (lower(shortcut) LIKE $4) DESC, shortcut LIMIT 50",
     )
@@ -240,7 +240,7 @@ pub async fn text_blocks(pool: &PgPool, site: Uuid, search: Option<&str>) -> Row
 pub async fn text_block(pool: &PgPool, id: Uuid) -> Result<Option<TextBlockRow>, sqlx::Error> {
     one(
         pool,
-        "SELECT to_jsonb(b) FROM text_blocks b WHERE text_block_id = $1",
+        "SELECT row_to_json(b) FROM text_blocks b WHERE text_block_id = $1",
         id,
     )
     .await
@@ -250,7 +250,7 @@ pub async fn text_block(pool: &PgPool, id: Uuid) -> Result<Option<TextBlockRow>,
 pub async fn live_session(pool: &PgPool, id: Uuid) -> Result<Option<LiveSessionRow>, sqlx::Error> {
     one(
         pool,
-        "SELECT to_jsonb(s) FROM live_sessions s WHERE session_id = $1",
+        "SELECT row_to_json(s) FROM live_sessions s WHERE session_id = $1",
         id,
     )
     .await
@@ -260,7 +260,7 @@ pub async fn live_session(pool: &PgPool, id: Uuid) -> Result<Option<LiveSessionR
 pub async fn live_sessions_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<LiveSessionRow> {
     by_ids(
         pool,
-        "SELECT to_jsonb(s) FROM live_sessions s WHERE session_id = ANY($1)",
+        "SELECT row_to_json(s) FROM live_sessions s WHERE session_id = ANY($1)",
         ids,
     )
     .await
@@ -269,7 +269,7 @@ pub async fn live_sessions_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<LiveSessio
 /// The live session of `site` with `code`, if its visitor shared it.
 pub async fn session_by_code(pool: &PgPool, site: Uuid, code: &str) -> Result<Option<LiveSessionRow>, sqlx::Error> {
     let row: Option<Json<LiveSessionRow>> = sqlx::query_scalar(
-        "SELECT to_jsonb(s) FROM live_sessions s WHERE site_id = $1 AND code = $2 AND code_shared LIMIT 1",
+        "SELECT row_to_json(s) FROM live_sessions s WHERE site_id = $1 AND code = $2 AND code_shared LIMIT 1",
     )
     .bind(site)
     .bind(code)
@@ -312,7 +312,7 @@ pub async fn token_login(pool: &PgPool, hash: &str) -> Result<Option<TokenLogin>
 pub async fn live_sessions(pool: &PgPool, site: Uuid, filter: &LiveFilter, page: &Keyset) -> Rows<LiveSessionRow> {
     let contains = |s: &Option<String>| s.as_deref().map(|s| like(&s.to_lowercase()));
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(s) FROM live_sessions s WHERE site_id = $1 \
+        "SELECT row_to_json(s) FROM live_sessions s WHERE site_id = $1 \
             AND ($2::text IS NULL OR status = $2) \
             AND ($3::text IS NULL OR lower(current_path) LIKE $3) \
             AND ($4::text IS NULL OR lower(browser) LIKE $4) \
@@ -343,7 +343,7 @@ pub async fn live_sessions(pool: &PgPool, site: Uuid, filter: &LiveFilter, page:
 pub async fn conversation(pool: &PgPool, id: Uuid) -> Result<Option<ConversationRow>, sqlx::Error> {
     one(
         pool,
-        "SELECT to_jsonb(c) FROM conversations c WHERE conversation_id = $1",
+        "SELECT row_to_json(c) FROM conversations c WHERE conversation_id = $1",
         id,
     )
     .await
@@ -353,7 +353,7 @@ pub async fn conversation(pool: &PgPool, id: Uuid) -> Result<Option<Conversation
 pub async fn conversations_by_id(pool: &PgPool, ids: &[Uuid]) -> Rows<ConversationRow> {
     by_ids(
         pool,
-        "SELECT to_jsonb(c) FROM conversations c WHERE conversation_id = ANY($1)",
+        "SELECT row_to_json(c) FROM conversations c WHERE conversation_id = ANY($1)",
         ids,
     )
     .await
@@ -402,7 +402,7 @@ pub async fn conversations(
         ),
     };
     let sql = format!(
-        "SELECT to_jsonb(p) FROM ({with}{FILTER}{search} {keyset} ORDER BY {order} LIMIT $8) p ORDER BY {order}"
+        "SELECT row_to_json(p) FROM ({with}{FILTER}{search} {keyset} ORDER BY {order} LIMIT $8) p ORDER BY {order}"
     );
     let rows = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(site)
@@ -421,7 +421,7 @@ pub async fn conversations(
 /// A page of a transcript, oldest first; notes only if `notes`.
 pub async fn messages(pool: &PgPool, conversation: Uuid, notes: bool, page: &Keyset) -> Rows<MessageRow> {
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 AND ($2 OR NOT internal) \
+        "SELECT row_to_json(m) FROM messages m WHERE conversation_id = $1 AND ($2 OR NOT internal) \
             AND position > coalesce((SELECT position FROM messages WHERE message_id = $3 AND conversation_id = $1), 0) \
           ORDER BY position LIMIT $4",
     )
@@ -438,7 +438,7 @@ pub async fn messages(pool: &PgPool, conversation: Uuid, notes: bool, page: &Key
 /// `upto` (positions), oldest first.
 pub async fn messages_between(pool: &PgPool, conversations: &[Uuid], after: u64, upto: u64) -> Rows<MessageRow> {
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = ANY($1) AND position > $2 AND position <= $3 \
+        "SELECT row_to_json(m) FROM messages m WHERE conversation_id = ANY($1) AND position > $2 AND position <= $3 \
           ORDER BY position",
     )
     .bind(conversations)
@@ -452,7 +452,7 @@ pub async fn messages_between(pool: &PgPool, conversations: &[Uuid], after: u64,
 /// The newest `limit` messages and notes of a conversation, oldest first.
 pub async fn latest_messages(pool: &PgPool, conversation: Uuid, limit: i64) -> Rows<MessageRow> {
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(m) FROM (SELECT * FROM messages WHERE conversation_id = $1 \
+        "SELECT row_to_json(m) FROM (SELECT * FROM messages WHERE conversation_id = $1 \
             ORDER BY position DESC LIMIT $2) m ORDER BY position",
     )
     .bind(conversation)
@@ -464,13 +464,13 @@ pub async fn latest_messages(pool: &PgPool, conversation: Uuid, limit: i64) -> R
 
 /// A visitor.
 pub async fn visitor(pool: &PgPool, id: Uuid) -> Result<Option<VisitorRow>, sqlx::Error> {
-    one(pool, "SELECT to_jsonb(v) FROM visitors v WHERE visitor_id = $1", id).await
+    one(pool, "SELECT row_to_json(v) FROM visitors v WHERE visitor_id = $1", id).await
 }
 
 /// A page of a visitor's conversations, newest first.
 pub async fn visitor_conversations(pool: &PgPool, visitor: Uuid, page: &Keyset) -> Rows<ConversationRow> {
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(c) FROM conversations c WHERE visitor_id = $1 \
+        "SELECT row_to_json(c) FROM conversations c WHERE visitor_id = $1 \
             AND ($2::timestamptz IS NULL OR (created_at, conversation_id) < ($2, $3)) \
           ORDER BY created_at DESC, conversation_id DESC LIMIT $4",
     )
@@ -485,7 +485,7 @@ pub async fn visitor_conversations(pool: &PgPool, visitor: Uuid, page: &Keyset) 
 
 /// A message or note.
 pub async fn message(pool: &PgPool, id: Uuid) -> Result<Option<MessageRow>, sqlx::Error> {
-    one(pool, "SELECT to_jsonb(m) FROM messages m WHERE message_id = $1", id).await
+    one(pool, "SELECT row_to_json(m) FROM messages m WHERE message_id = $1", id).await
 }
 
 /// The message of `conversation` sent with `client_id`.
@@ -495,7 +495,7 @@ pub async fn message_by_client_id(
     client_id: &str,
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     let row: Option<Json<MessageRow>> = sqlx::query_scalar(
-        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 AND client_message_id = $2 LIMIT 1",
+        "SELECT row_to_json(m) FROM messages m WHERE conversation_id = $1 AND client_message_id = $2 LIMIT 1",
     )
     .bind(conversation)
     .bind(client_id)
@@ -514,7 +514,7 @@ pub async fn all_messages(pool: &PgPool, conversation: Uuid, notes: bool) -> Row
 /// logged-in person's identities across sessions and devices).
 pub async fn visitors_by_external_id(pool: &PgPool, site: Uuid, external: &str) -> Rows<VisitorRow> {
     let rows = sqlx::query_scalar(
-        "SELECT to_jsonb(v) FROM visitors v WHERE site_id = $1 AND external_user_id = $2 ORDER BY visitor_id LIMIT 100",
+        "SELECT row_to_json(v) FROM visitors v WHERE site_id = $1 AND external_user_id = $2 ORDER BY visitor_id LIMIT 100",
     )
     .bind(site)
     .bind(external)

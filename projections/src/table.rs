@@ -108,7 +108,7 @@ impl Table {
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, ${param}::jsonb) \
+            "INSERT INTO {name} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{name}, ${param}::json) \
              ON CONFLICT ({key}) DO UPDATE SET ({columns}) = ROW({excluded})",
             name = self.name,
             key = self.key,
@@ -118,7 +118,7 @@ impl Table {
     fn insert_sql(&self, param: usize) -> String {
         let columns = self.columns.join(", ");
         format!(
-            "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, ${param}::jsonb)",
+            "INSERT INTO {name} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{name}, ${param}::json)",
             name = self.name
         )
     }
@@ -145,7 +145,7 @@ impl Reads {
     pub fn rows(&mut self, table: &Table, keys: impl IntoIterator<Item = Uuid>) -> ReadIndex {
         let index = self.keys.len();
         self.selects.push(format!(
-            "(SELECT jsonb_agg(t)::text FROM {} t WHERE {} = ANY(${}))",
+            "(SELECT json_agg(t)::text FROM {} t WHERE {} = ANY(${}))",
             table.name,
             table.key,
             index + 1

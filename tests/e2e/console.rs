@@ -238,3 +238,52 @@ async fn the_inbox_search_finds_conversations_by_the_visitors_name_or_email(pool
     both.sort();
     assert_eq!(all, both, "an empty search filters nothing");
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_burst_of_visitor_messages_notifies_each_one_once(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let ana = site.agent("Ana", Role::Agent).await;
+    let mut ws = WsClient::authenticated(&app, &ana.token).await;
+    ws.subscribe(
+        "n",
+        "subscription { notifications { kind message { body } } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Many conversations at once commit many inbox batches while the
+    // change feed is still reading earlier ones: it reads them merged.
+    let (conversations, messages) = (30, 4);
+    let opened = futures::future::join_all((0..conversations).map(|c| {
+        let site = &site;
+        async move { site.open_conversation_unsettled(&format!("c{c} m0")).await }
+    }))
+    .await;
+    futures::future::join_all(opened.iter().enumerate().map(|(c, (conversation, visitor))| {
+        let site = &site;
+        async move {
+            for m in 1..messages {
+                site.visitor_says(*conversation, *visitor, &format!("c{c} m{m}")).await;
+            }
+        }
+    }))
+    .await;
+
+    let mut seen = std::collections::BTreeMap::new();
+    while seen.values().sum::<usize>() < conversations * messages {
+        let note = ws.message().await;
+        let body = note["payload"]["data"]["notifications"]["message"]["body"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not a notification: {note}"))
+            .to_owned();
+        *seen.entry(body).or_insert(0) += 1;
+    }
+    let expected: std::collections::BTreeMap<String, usize> = (0..conversations)
+        .flat_map(|c| (0..messages).map(move |m| (format!("c{c} m{m}"), 1)))
+        .collect();
+    let wrong: Vec<_> = seen.iter().filter(|(body, n)| expected.get(*body) != Some(n)).collect();
+    assert!(wrong.is_empty(), "notified other than once: {wrong:?}");
+    assert_eq!(seen.len(), expected.len());
+}

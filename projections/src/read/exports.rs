@@ -19,7 +19,7 @@ pub fn transcript_stream(
     notes: bool,
 ) -> BoxStream<'_, Result<MessageRow, sqlx::Error>> {
     sqlx::query_scalar::<_, Json<MessageRow>>(
-        "SELECT to_jsonb(m) FROM messages m WHERE conversation_id = $1 AND ($2 OR NOT internal) ORDER BY position",
+        "SELECT row_to_json(m) FROM messages m WHERE conversation_id = $1 AND ($2 OR NOT internal) ORDER BY position",
     )
     .bind(conversation)
     .bind(notes)
@@ -38,7 +38,7 @@ pub fn conversations_opened_stream(
     to: DateTime<Utc>,
 ) -> BoxStream<'_, Result<ConversationRow, sqlx::Error>> {
     sqlx::query_scalar::<_, Json<ConversationRow>>(
-        "SELECT to_jsonb(c) FROM conversations c WHERE site_id = $1 AND created_at >= $2 AND created_at < $3 \
+        "SELECT row_to_json(c) FROM conversations c WHERE site_id = $1 AND created_at >= $2 AND created_at < $3 \
           ORDER BY created_at, conversation_id",
     )
     .bind(site)

@@ -132,16 +132,22 @@ impl Assistant {
         text: String,
     ) -> Result<(), String> {
         let name = self.responder.name().to_owned();
-        let state = widget
-            .conversations
-            .load(conversation)
-            .await
-            .map_err(|e| e.to_string())?;
-        if let ConversationState::Open(c) = &state
-            && !c.ai_may_reply()
-        {
-            Stats::add(&widget.stats.assistant_paused);
-            return Ok(());
+        // The cached state (the visitor's post just left it there) says
+        // whether to answer at all; the post of the answer decides on the
+        // stored stream. Only a pause is confirmed with a read: a release
+        // by another process is not in this cache.
+        let paused = |state: &ConversationState| matches!(state, ConversationState::Open(c) if !c.ai_may_reply());
+        let cached = widget.conversations.cached(conversation);
+        if cached.as_ref().is_none_or(paused) {
+            let state = widget
+                .conversations
+                .load(conversation)
+                .await
+                .map_err(|e| e.to_string())?;
+            if paused(&state) {
+                Stats::add(&widget.stats.assistant_paused);
+                return Ok(());
+            }
         }
         let history = read::latest_messages(&widget.pool, conversation, CONTEXT_MESSAGES)
             .await

@@ -166,8 +166,13 @@ pub(crate) async fn send(
         ConversationEvent::MessagePosted(m) => Some(widget.labels.posted(conversation, m)),
         _ => None,
     });
-    let holder = match widget.conversations.load(conversation).await? {
-        ConversationState::Open(c) => c.taken_over_by.clone(),
+    // The state the post just produced (cached by it): no second read.
+    let state = match widget.conversations.cached(conversation) {
+        Some(state) => state,
+        None => widget.conversations.load(conversation).await?,
+    };
+    let holder = match state {
+        ConversationState::Open(c) => c.taken_over_by,
         ConversationState::NotOpened => None,
     };
     if message.is_some()
