@@ -98,23 +98,16 @@ async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, event
         // once: behind a burst, the feed does two reads per projector and
         // round, not two per batch, and so catches up instead of falling
         // further behind.
-        let mut closed = false;
         loop {
             match changes.try_recv() {
                 Ok(changed) => pending.add(&changed),
                 Err(TryRecvError::Lagged(missed)) => pending.lagged(missed),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Closed) => {
-                    closed = true;
-                    break;
-                }
+                // Closed: the next `recv` says so and ends the task.
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
         for event in pending.read(&pool).await {
             let _ = events.send(event);
-        }
-        if closed {
-            return;
         }
     }
 }
@@ -159,37 +152,16 @@ impl Pending {
             return vec![FeedEvent::Lagged];
         }
         let (inbox, live_view) = tokio::join!(
-            async {
-                match &self.inbox {
-                    Some(changed) => conversations(pool, changed)
-                        .await
-                        .map(|b| b.map(FeedEvent::Conversations))
-                        .map_err(|e| (e, changed.position)),
-                    None => Ok(None),
-                }
-            },
-            async {
-                match &self.live_view {
-                    Some(changed) => sessions(pool, changed)
-                        .await
-                        .map(|b| b.map(FeedEvent::Sessions))
-                        .map_err(|e| (e, changed.position)),
-                    None => Ok(None),
-                }
-            }
+            conversations(pool, self.inbox.as_ref()),
+            sessions(pool, self.live_view.as_ref())
         );
-        let mut out = Vec::new();
-        for read in [inbox, live_view] {
-            match read {
-                Ok(Some(event)) => out.push(event),
-                Ok(None) => {}
-                Err((error, position)) => {
-                    tracing::error!(%error, position, "reading changed rows failed; subscribers re-read");
-                    return vec![FeedEvent::Lagged];
-                }
+        match (inbox, live_view) {
+            (Ok(inbox), Ok(live_view)) => inbox.into_iter().chain(live_view).collect(),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(%error, "reading changed rows failed; subscribers re-read");
+                vec![FeedEvent::Lagged]
             }
         }
-        out
     }
 }
 
@@ -209,25 +181,27 @@ fn merge(merged: &mut Changed, next: &Changed) {
     }
 }
 
-async fn conversations(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<ConversationBatch>>, sqlx::Error> {
-    if changed.conversations.is_empty() {
+/// The rows an inbox batch changed, if it changed any.
+async fn conversations(pool: &PgPool, changed: Option<&Changed>) -> Result<Option<FeedEvent>, sqlx::Error> {
+    let Some(changed) = changed.filter(|c| !c.conversations.is_empty()) else {
         return Ok(None);
-    }
+    };
     let (rows, messages) = tokio::try_join!(
         reads::conversations_by_id(pool, &changed.conversations),
         reads::messages_between(pool, &changed.conversations, changed.after, changed.position),
     )?;
-    Ok(Some(Arc::new(ConversationBatch {
+    Ok(Some(FeedEvent::Conversations(Arc::new(ConversationBatch {
         position: changed.position,
         rows,
         messages,
-    })))
+    }))))
 }
 
-async fn sessions(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<SessionBatch>>, sqlx::Error> {
-    if changed.sessions.is_empty() {
+/// The rows a Live View batch changed, if it changed any.
+async fn sessions(pool: &PgPool, changed: Option<&Changed>) -> Result<Option<FeedEvent>, sqlx::Error> {
+    let Some(changed) = changed.filter(|c| !c.sessions.is_empty()) else {
         return Ok(None);
-    }
+    };
     let (rows, online) = tokio::try_join!(
         reads::live_sessions_by_id(pool, &changed.sessions),
         reads::online_counts(pool, &changed.sites),
@@ -239,12 +213,12 @@ async fn sessions(pool: &PgPool, changed: &Changed) -> Result<Option<Arc<Session
         .copied()
         .filter(|id| !found.contains(id))
         .collect();
-    Ok(Some(Arc::new(SessionBatch {
+    Ok(Some(FeedEvent::Sessions(Arc::new(SessionBatch {
         position: changed.position,
         rows,
         gone,
         online,
-    })))
+    }))))
 }
 
 #[cfg(test)]

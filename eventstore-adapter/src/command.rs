@@ -70,7 +70,7 @@ pub struct CommandService<S, A: Aggregate> {
     _aggregate: PhantomData<fn() -> A>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Loaded<T> {
     /// Version of the last folded event; `None` for an empty stream.
     version: Option<u64>,
@@ -102,10 +102,7 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
     /// [`CommandError::Store`] or [`CommandError::Decode`].
     pub async fn load(&self, id: Uuid) -> Result<A::State, CommandError<A::Error>> {
         let stream = stream_of::<A>(id)?;
-        let start = self.cache_peek(&stream).unwrap_or_else(|| Loaded {
-            version: None,
-            state: A::State::default(),
-        });
+        let start = self.cache_peek(&stream).unwrap_or_default();
         let loaded = self.catch_up(&stream, start).await?;
         let state = loaded.state.clone();
         self.cache_put(stream, loaded);
@@ -143,16 +140,7 @@ impl<S: EventStore, A: Aggregate> CommandService<S, A> {
         let mut fresh = cached.is_none();
         let mut loaded = match cached {
             Some(loaded) => loaded,
-            None => {
-                self.catch_up(
-                    &stream,
-                    Loaded {
-                        version: None,
-                        state: A::State::default(),
-                    },
-                )
-                .await?
-            }
+            None => self.catch_up(&stream, Loaded::default()).await?,
         };
         for _ in 0..MAX_ATTEMPTS {
             let events = match A::decide(&loaded.state, command.clone()) {
