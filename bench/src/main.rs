@@ -61,6 +61,11 @@ struct Cli {
     /// its share of the cost).
     #[arg(long, default_value = "builtin")]
     widget_assistant: String,
+    /// How many of the `widget` scenario's visitors chat (default 1,000,
+    /// 100 with `--quick`), each posting every 2 s: raise it to find the
+    /// load at which the latency target stops being met.
+    #[arg(long)]
+    widget_senders: Option<usize>,
     /// Internal: run as the client process of the `widget` scenario.
     #[arg(long, hide = true)]
     widget_clients: bool,
@@ -182,7 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Export => export::run(&pool, scale).await.context("scenario export")?,
             Scenario::CatchUp => catch_up::run(&pool, scale).await.context("scenario catch-up")?,
             Scenario::Projections => projections::run(&pool, scale).await.context("scenario projections")?,
-            Scenario::Widget => widget::run(&pool, scale, &cli.widget_assistant)
+            Scenario::Widget => widget::run(&pool, scale, &cli.widget_assistant, cli.widget_senders)
                 .await
                 .context("scenario widget")?,
         }

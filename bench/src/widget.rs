@@ -88,8 +88,12 @@ pub struct LoadReport {
     pub deliver_max: f64,
 }
 
-pub async fn run(pool: &PgPool, scale: Scale, assistant: &str) -> anyhow::Result<()> {
-    let (sessions, senders) = if scale.quick { (1_000, 100) } else { (10_000, 1_000) };
+pub async fn run(pool: &PgPool, scale: Scale, assistant: &str, senders: Option<usize>) -> anyhow::Result<()> {
+    let (sessions, default_senders) = if scale.quick { (1_000, 100) } else { (10_000, 1_000) };
+    let senders = senders.unwrap_or(default_senders);
+    if senders > sessions {
+        bail!("{senders} senders asked for, but only {sessions} sessions are opened");
+    }
     let (warmup, measure) = if scale.quick {
         (Duration::from_secs(2), Duration::from_secs(5))
     } else {
@@ -274,8 +278,9 @@ async fn drive(
     let verdict = |met: bool| if met { "met" } else { "**missed**" };
     println!(
         "\ntargets: idle session under {TARGET_KIB} KiB of server memory: {idle_kib:.1} KiB, {}; \
-         visitor message → agent p99 under {TARGET_P99_MS} ms: {} ms, {}{}",
+         visitor message → agent p99 under {TARGET_P99_MS} ms ({} senders): {} ms, {}{}",
         verdict(idle_kib < TARGET_KIB),
+        plan.senders,
         ms(load.deliver_p99),
         verdict(load.deliver_p99 < TARGET_P99_MS && load.delivered == load.sent),
         if load.delivered == load.sent {
