@@ -13,13 +13,18 @@
 //! and read together next (ids united, the range of positions joined):
 //! the feed's cost follows the time that passes, not the batches that
 //! commit, so a burst cannot leave it further and further behind.
+//!
+//! A batch this process's leader committed carries its rows
+//! ([`livedesk_projections::Rows`]): when every merged batch does, the
+//! feed builds its event from them (later batches win) and reads
+//! nothing. Other processes' batches name only ids, and are read back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use livedesk_projections::models::inbox::{ConversationRow, MessageRow};
 use livedesk_projections::models::live_view::LiveSessionRow;
-use livedesk_projections::{Changed, ProjectionRuntime};
+use livedesk_projections::{Changed, ProjectionRuntime, Rows};
 use sqlx::PgPool;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -115,11 +120,20 @@ async fn run(pool: PgPool, mut changes: broadcast::Receiver<Arc<Changed>>, event
 /// The batches received since the last read, merged per projector.
 #[derive(Debug, Default)]
 struct Pending {
-    inbox: Option<Changed>,
-    live_view: Option<Changed>,
+    inbox: Option<Merged>,
+    live_view: Option<Merged>,
     /// Batches were missed, or one did not name its rows: subscribers
     /// re-read everything, so nothing else needs reading.
     lagged: bool,
+}
+
+/// One projector's batches since the last read.
+#[derive(Debug)]
+struct Merged {
+    /// Their ids united and their ranges joined.
+    changed: Changed,
+    /// Each batch's rows, oldest first, while every batch carried them.
+    rows: Option<Vec<Arc<Rows>>>,
 }
 
 impl Pending {
@@ -135,8 +149,22 @@ impl Pending {
             return;
         }
         match slot {
-            None => *slot = Some(changed.clone()),
-            Some(merged) => merge(merged, changed),
+            None => {
+                *slot = Some(Merged {
+                    changed: changed.clone(),
+                    rows: changed.rows.clone().map(|rows| vec![rows]),
+                });
+            }
+            Some(merged) => {
+                merge(&mut merged.changed, changed);
+                merged.rows = match (merged.rows.take(), &changed.rows) {
+                    (Some(mut all), Some(rows)) => {
+                        all.push(rows.clone());
+                        Some(all)
+                    }
+                    _ => None,
+                };
+            }
         }
     }
 
@@ -181,27 +209,39 @@ fn merge(merged: &mut Changed, next: &Changed) {
     }
 }
 
-/// The rows an inbox batch changed, if it changed any.
-async fn conversations(pool: &PgPool, changed: Option<&Changed>) -> Result<Option<FeedEvent>, sqlx::Error> {
-    let Some(changed) = changed.filter(|c| !c.conversations.is_empty()) else {
+/// The rows inbox batches changed, if they changed any.
+async fn conversations(pool: &PgPool, merged: Option<&Merged>) -> Result<Option<FeedEvent>, sqlx::Error> {
+    let Some(Merged { changed, rows }) = merged.filter(|m| !m.changed.conversations.is_empty()) else {
         return Ok(None);
     };
-    let (rows, messages) = tokio::try_join!(
-        reads::conversations_by_id(pool, &changed.conversations),
-        reads::messages_between(pool, &changed.conversations, changed.after, changed.position),
-    )?;
-    Ok(Some(FeedEvent::Conversations(Arc::new(ConversationBatch {
-        position: changed.position,
-        rows,
-        messages,
-    }))))
+    let batch = match rows {
+        Some(batches) => carried_conversations(changed.position, batches),
+        None => {
+            let (rows, messages) = tokio::try_join!(
+                reads::conversations_by_id(pool, &changed.conversations),
+                reads::messages_between(pool, &changed.conversations, changed.after, changed.position),
+            )?;
+            ConversationBatch {
+                position: changed.position,
+                rows,
+                messages,
+            }
+        }
+    };
+    Ok(Some(FeedEvent::Conversations(Arc::new(batch))))
 }
 
-/// The rows a Live View batch changed, if it changed any.
-async fn sessions(pool: &PgPool, changed: Option<&Changed>) -> Result<Option<FeedEvent>, sqlx::Error> {
-    let Some(changed) = changed.filter(|c| !c.sessions.is_empty()) else {
+/// The rows Live View batches changed, if they changed any.
+async fn sessions(pool: &PgPool, merged: Option<&Merged>) -> Result<Option<FeedEvent>, sqlx::Error> {
+    let Some(Merged { changed, rows }) = merged.filter(|m| !m.changed.sessions.is_empty()) else {
         return Ok(None);
     };
+    if let Some(batches) = rows {
+        return Ok(Some(FeedEvent::Sessions(Arc::new(carried_sessions(
+            changed.position,
+            batches,
+        )))));
+    }
     let (rows, online) = tokio::try_join!(
         reads::live_sessions_by_id(pool, &changed.sessions),
         reads::online_counts(pool, &changed.sites),
@@ -221,6 +261,60 @@ async fn sessions(pool: &PgPool, changed: Option<&Changed>) -> Result<Option<Fee
     }))))
 }
 
+/// What reading back inbox `batches` would give: each conversation's
+/// latest row, every message in order.
+fn carried_conversations(position: u64, batches: &[Arc<Rows>]) -> ConversationBatch {
+    let mut rows = BTreeMap::new();
+    let mut messages = Vec::new();
+    for batch in batches {
+        if let Rows::Inbox {
+            conversations,
+            messages: added,
+        } = batch.as_ref()
+        {
+            rows.extend(conversations.iter().map(|r| (r.conversation_id, r.clone())));
+            messages.extend(added.iter().cloned());
+        }
+    }
+    ConversationBatch {
+        position,
+        rows: rows.into_values().collect(),
+        messages,
+    }
+}
+
+/// What reading back Live View `batches` would give: each session's
+/// latest row or its end, each site's latest count.
+fn carried_sessions(position: u64, batches: &[Arc<Rows>]) -> SessionBatch {
+    let mut rows = BTreeMap::new();
+    let mut gone = BTreeSet::new();
+    let mut online = BTreeMap::new();
+    for batch in batches {
+        if let Rows::LiveView {
+            sessions,
+            ended,
+            online: counts,
+        } = batch.as_ref()
+        {
+            for id in ended {
+                rows.remove(id);
+                gone.insert(*id);
+            }
+            for row in sessions {
+                gone.remove(&row.session_id);
+                rows.insert(row.session_id, row.clone());
+            }
+            online.extend(counts);
+        }
+    }
+    SessionBatch {
+        position,
+        rows: rows.into_values().collect(),
+        gone: gone.into_iter().collect(),
+        online,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +328,7 @@ mod tests {
             sessions: Vec::new(),
             conversations: conversations.iter().map(|c| Uuid::from_u128(*c)).collect(),
             complete: true,
+            rows: None,
         }
     }
 
@@ -244,7 +339,7 @@ mod tests {
         pending.add(&batch("live_view", 12, 18, &[]));
         pending.add(&batch("inbox", 20, 35, &[2, 3]));
         pending.add(&batch("agents", 0, 40, &[9]));
-        let inbox = pending.inbox.as_ref().expect("inbox pending");
+        let inbox = &pending.inbox.as_ref().expect("inbox pending").changed;
         assert_eq!((inbox.after, inbox.position), (10, 35));
         assert_eq!(
             inbox.conversations,
@@ -252,9 +347,113 @@ mod tests {
             "united, sorted, once"
         );
         assert_eq!(inbox.sites, [Uuid::from_u128(1)]);
-        let live = pending.live_view.as_ref().expect("live view pending");
+        let live = &pending.live_view.as_ref().expect("live view pending").changed;
         assert_eq!((live.after, live.position), (12, 18), "projectors merge apart");
         assert!(!pending.lagged);
+    }
+
+    fn conversation(id: u128, position: i64) -> ConversationRow {
+        serde_json::from_value(serde_json::json!({
+            "conversation_id": Uuid::from_u128(id), "site_id": Uuid::from_u128(1),
+            "visitor_id": Uuid::from_u128(id + 100), "provider": "web_chat", "status": "unread",
+            "human_requested": false, "message_count": position, "note_count": 0, "unread_count": 0,
+            "sla": {}, "sla_breached": false, "created_at": "2026-12-06T10:00:00Z",
+            "updated_at": "2026-12-06T10:00:00Z", "position": position,
+        }))
+        .expect("a conversation row")
+    }
+
+    fn message(conversation: u128, position: i64) -> MessageRow {
+        serde_json::from_value(serde_json::json!({
+            "message_id": Uuid::from_u128(position as u128 + 1000),
+            "conversation_id": Uuid::from_u128(conversation), "site_id": Uuid::from_u128(1),
+            "internal": false, "author_type": "visitor", "body": format!("m{position}"),
+            "attachments": [], "at": "2026-12-06T10:00:00Z", "position": position,
+        }))
+        .expect("a message row")
+    }
+
+    fn session(id: u128, position: i64) -> LiveSessionRow {
+        serde_json::from_value(serde_json::json!({
+            "session_id": Uuid::from_u128(id), "site_id": Uuid::from_u128(1),
+            "visitor_id": Uuid::from_u128(id + 100), "code": "ABC123", "code_shared": false,
+            "status": "active", "current_path": "/", "browser": "Firefox", "device": "desktop",
+            "os": "Linux", "labels": [], "tabs": 1, "page_views": position, "message_count": 0,
+            "started_at": "2026-12-06T10:00:00Z", "last_activity_at": "2026-12-06T10:00:00Z",
+            "expires_at": "2026-12-06T11:00:00Z", "position": position,
+        }))
+        .expect("a live session row")
+    }
+
+    fn carrying(changed: Changed, rows: Rows) -> Changed {
+        Changed {
+            rows: Some(Arc::new(rows)),
+            ..changed
+        }
+    }
+
+    #[test]
+    fn batches_that_carry_their_rows_are_built_from_them_and_later_rows_win() {
+        let mut pending = Pending::default();
+        pending.add(&carrying(
+            batch("inbox", 10, 12, &[1, 2]),
+            Rows::Inbox {
+                conversations: vec![conversation(1, 11), conversation(2, 12)],
+                messages: vec![message(1, 11), message(2, 12)],
+            },
+        ));
+        pending.add(&carrying(
+            batch("inbox", 12, 15, &[1]),
+            Rows::Inbox {
+                conversations: vec![conversation(1, 15)],
+                messages: vec![message(1, 15)],
+            },
+        ));
+        let merged = pending.inbox.as_ref().expect("inbox pending");
+        let batches = merged.rows.as_ref().expect("every batch carried its rows");
+        let built = carried_conversations(merged.changed.position, batches);
+        assert_eq!(built.position, 15);
+        assert_eq!(built.rows, vec![conversation(1, 15), conversation(2, 12)]);
+        let positions: Vec<i64> = built.messages.iter().map(|m| m.position).collect();
+        assert_eq!(positions, [11, 12, 15], "every message, in position order");
+    }
+
+    #[test]
+    fn one_batch_without_rows_makes_the_merged_batches_read_back() {
+        let rows = || Rows::Inbox {
+            conversations: vec![conversation(1, 11)],
+            messages: vec![message(1, 11)],
+        };
+        let mut pending = Pending::default();
+        pending.add(&carrying(batch("inbox", 10, 11, &[1]), rows()));
+        // Another process's batch: ids only.
+        pending.add(&batch("inbox", 11, 14, &[3]));
+        pending.add(&carrying(batch("inbox", 14, 15, &[1]), rows()));
+        let merged = pending.inbox.as_ref().expect("inbox pending");
+        assert!(
+            merged.rows.is_none(),
+            "read back: the other process's rows are not here"
+        );
+        assert_eq!((merged.changed.after, merged.changed.position), (10, 15));
+    }
+
+    #[test]
+    fn carried_sessions_end_and_count_as_the_last_batch_left_them() {
+        let site = Uuid::from_u128(1);
+        let first = Rows::LiveView {
+            sessions: vec![session(7, 20), session(8, 21)],
+            ended: vec![Uuid::from_u128(9)],
+            online: BTreeMap::from([(site, 2)]),
+        };
+        let second = Rows::LiveView {
+            sessions: vec![session(8, 23)],
+            ended: vec![Uuid::from_u128(7)],
+            online: BTreeMap::from([(site, 1)]),
+        };
+        let built = carried_sessions(23, &[Arc::new(first), Arc::new(second)]);
+        assert_eq!(built.rows, vec![session(8, 23)]);
+        assert_eq!(built.gone, [7, 9].map(Uuid::from_u128));
+        assert_eq!(built.online, BTreeMap::from([(site, 1)]));
     }
 
     #[test]

@@ -189,25 +189,30 @@ pub fn stored_instant(t: DateTime<Utc>) -> DateTime<Utc> {
     whole + TimeDelta::microseconds(micros)
 }
 
-fn stored_conversation(row: ConversationRow) -> ConversationRow {
+/// `row` as `conversations` stores it.
+pub(crate) fn stored_conversation(row: ConversationRow) -> ConversationRow {
     // `sla` is jsonb: its due times are kept as written.
     ConversationRow {
         last_message_at: row.last_message_at.map(stored_instant),
         sla_due_at: row.sla_due_at.map(stored_instant),
         created_at: stored_instant(row.created_at),
         updated_at: stored_instant(row.updated_at),
+        first_response_at: row.first_response_at.map(stored_instant),
+        done_at: row.done_at.map(stored_instant),
         ..row
     }
 }
 
-fn stored_message(row: MessageRow) -> MessageRow {
+/// `row` as `messages` stores it.
+pub(crate) fn stored_message(row: MessageRow) -> MessageRow {
     MessageRow {
         at: stored_instant(row.at),
         ..row
     }
 }
 
-fn stored_session(row: LiveSessionRow) -> LiveSessionRow {
+/// `row` as `live_sessions` stores it.
+pub(crate) fn stored_session(row: LiveSessionRow) -> LiveSessionRow {
     LiveSessionRow {
         last_message_at: row.last_message_at.map(stored_instant),
         started_at: stored_instant(row.started_at),

@@ -32,7 +32,7 @@ mod runtime;
 mod table;
 
 pub use error::{Failure, ProjectionError};
-pub use projector::{Changes, Projector, Replay};
+pub use projector::{Changes, Projector, Replay, Rows};
 pub use rebuild::{Phases, RebuildError, RebuildReport, rebuild, rebuild_all};
 pub use runtime::{Changed, ProjectionRuntime, ProjectorStatus, RuntimeConfig, State, WaitError, application_name};
 pub use table::CopyRows;

@@ -1,6 +1,6 @@
 //! The projector trait and what a batch reports as changed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::BoxFuture;
 use livedesk_domain::RecordedEvent;
@@ -8,6 +8,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
+use crate::models::inbox::{ConversationRow, MessageRow};
+use crate::models::live_view::LiveSessionRow;
 use crate::table::CopyRows;
 
 /// Turns events into rows of the tables it owns.
@@ -79,7 +81,7 @@ pub trait Replay: Send {
 }
 
 /// What one batch changed, for subscriptions to push fresh rows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
     /// Sites whose rows changed.
     pub sites: BTreeSet<Uuid>,
@@ -87,6 +89,35 @@ pub struct Changes {
     pub sessions: BTreeSet<Uuid>,
     /// Conversations whose inbox row or transcript changed.
     pub conversations: BTreeSet<Uuid>,
+    /// The changed rows themselves, when the projector hands them on.
+    pub rows: Option<Rows>,
+}
+
+/// The rows a batch left behind, handed on by the projectors whose rows
+/// subscriptions push (inbox, Live View), so that subscribers in the
+/// leader's process need not read back what it just wrote. They equal
+/// the rows read back after the commit (timestamps rounded to
+/// PostgreSQL's microseconds, [`crate::as_of::stored_instant`]); a batch
+/// that changes rows in SQL after its fold hands on none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    /// An inbox batch.
+    Inbox {
+        /// The row of every conversation in [`Changes::conversations`]
+        /// that has one.
+        conversations: Vec<ConversationRow>,
+        /// The messages and notes the batch added, in position order.
+        messages: Vec<MessageRow>,
+    },
+    /// A Live View batch.
+    LiveView {
+        /// The row of every session in [`Changes::sessions`] still live.
+        sessions: Vec<LiveSessionRow>,
+        /// The sessions of [`Changes::sessions`] that have no row: ended.
+        ended: Vec<Uuid>,
+        /// The online count of every site in [`Changes::sites`].
+        online: BTreeMap<Uuid, i64>,
+    },
 }
 
 impl Changes {

@@ -20,8 +20,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels, types_of};
+use crate::as_of::{stored_conversation, stored_message};
 use crate::table::{CopyRows, Reads, Table, Writes};
-use crate::{Changes, ProjectionError, Projector, Replay};
+use crate::{Changes, ProjectionError, Projector, Replay, Rows};
 
 /// The `inbox` projector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -451,6 +452,16 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     for (event, d) in decoded {
         inbox.fold(event, d, changes)?;
     }
+    // The rows as they will be committed, unless SQL changes them after
+    // the fold (a visitor's new name onto their other conversations).
+    let carried: Option<Vec<ConversationRow>> = inbox.renamed.is_empty().then(|| {
+        changes
+            .conversations
+            .iter()
+            .filter_map(|id| inbox.conversations.get(*id))
+            .map(|row| stored_conversation(row.clone()))
+            .collect()
+    });
     let mut writes = Writes::default();
     let (rows, _) = inbox.visitors.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
@@ -462,6 +473,12 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     writes.execute(tx).await?;
     if !inbox.renamed.is_empty() {
         rename_visitor(tx, &inbox.renamed.into_iter().collect::<Vec<_>>(), changes).await?;
+    }
+    if let Some(conversations) = carried {
+        changes.rows = Some(Rows::Inbox {
+            conversations,
+            messages: inbox.messages.into_iter().map(stored_message).collect(),
+        });
     }
     Ok(())
 }

@@ -23,8 +23,9 @@ use uuid::Uuid;
 
 use super::inbox::{full_name, variant};
 use super::{Folded, decode, preview, stream_id, tag_field, tag_labels};
+use crate::as_of::stored_session;
 use crate::table::{CopyRows, Reads, Table, Writes};
-use crate::{Changes, ProjectionError, Projector, Replay};
+use crate::{Changes, ProjectionError, Projector, Replay, Rows};
 
 /// The `live_view` projector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -405,17 +406,21 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
         decoded.push((event, Decoded::new(event, &mut k)?));
     }
     // A conversation names its session: read conversations first, then
-    // sessions and visitors.
+    // sessions and visitors (and the online counts of the batch's sites,
+    // for the rows handed on).
     let mut reads = Reads::default();
     let conversations = reads.rows(&CONVERSATIONS, k.conversations);
     let loaded: Vec<ConversationRow> = reads.fetch(tx).await?.take(conversations)?;
     k.sessions.extend(loaded.iter().map(|c| c.session_id));
     let conversations = Folded::loaded(loaded.into_iter().map(|c| (c.conversation_id, c)));
+    let sites: BTreeSet<Uuid> = events.iter().filter_map(|e| e.metadata.site_id).collect();
     let mut reads = Reads::default();
     let (sessions, visitors) = (reads.rows(&SESSIONS, k.sessions), reads.rows(&VISITORS, k.visitors));
+    let counts = reads.rows(&SITES, sites.iter().copied());
     let mut fetched = reads.fetch(tx).await?;
     let sessions: Vec<LiveSessionRow> = fetched.take(sessions)?;
     let visitors: Vec<VisitorRow> = fetched.take(visitors)?;
+    let counted: Vec<SiteRow> = fetched.take(counts)?;
     let mut view = LiveView {
         sessions: Folded::loaded(sessions.into_iter().map(|s| (s.session_id, s))),
         visitors: Folded::loaded(visitors.into_iter().map(|v| (v.visitor_id, v))),
@@ -425,6 +430,20 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     for (event, d) in decoded {
         view.fold(event, d, changes)?;
     }
+    // The rows as they will be committed, unless SQL changes them after
+    // the fold (a visitor's new identity onto their sessions).
+    let carried: Option<(Vec<LiveSessionRow>, Vec<Uuid>)> = view.tagged.is_empty().then(|| {
+        let (live, ended): (Vec<Uuid>, Vec<Uuid>) = changes
+            .sessions
+            .iter()
+            .partition(|id| view.sessions.get(**id).is_some());
+        let rows = live
+            .iter()
+            .filter_map(|id| view.sessions.get(*id))
+            .map(|row| stored_session(row.clone()))
+            .collect();
+        (rows, ended)
+    });
     let mut writes = Writes::default();
     let (rows, gone) = view.sessions.into_writes();
     changes.sites.extend(rows.iter().map(|r| r.site_id));
@@ -443,7 +462,35 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
         retag_sessions(tx, &keys(view.tagged), changes).await?;
     }
     count_online(tx, &view.online).await?;
+    if let Some((sessions, ended)) = carried
+        && let Some(online) = online_after(&changes.sites, &sites, &counted, &view.online)
+    {
+        changes.rows = Some(Rows::LiveView {
+            sessions,
+            ended,
+            online,
+        });
+    }
     Ok(())
+}
+
+/// The online count of each of `touched` after the batch: what was read
+/// plus the batch's change; `None` when a site was not among those `read`.
+fn online_after(
+    touched: &BTreeSet<Uuid>,
+    read: &BTreeSet<Uuid>,
+    counted: &[SiteRow],
+    deltas: &BTreeMap<Uuid, i32>,
+) -> Option<BTreeMap<Uuid, i64>> {
+    touched
+        .iter()
+        .map(|site| {
+            read.contains(site).then(|| {
+                let before = counted.iter().find(|c| c.site_id == *site).map_or(0, |c| c.online);
+                (*site, i64::from(before + deltas.get(site).copied().unwrap_or(0)))
+            })
+        })
+        .collect()
 }
 
 /// Adds each site's change of sessions to its online count; a count that

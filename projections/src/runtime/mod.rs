@@ -87,7 +87,7 @@ pub struct ProjectorStatus {
 }
 
 /// What one committed batch changed; published after the commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Changed {
     /// The projector that committed.
     pub projector: &'static str,
@@ -106,6 +106,10 @@ pub struct Changed {
     /// of another process that touched too many ids to announce, or after
     /// announcements may have been missed: every row may have changed.
     pub complete: bool,
+    /// The changed rows, for a batch this process committed whose
+    /// projector hands them on ([`crate::Rows`]); `None` for other
+    /// processes' batches: read them back.
+    pub rows: Option<Arc<crate::Rows>>,
 }
 
 /// Why [`ProjectionRuntime::wait_for`] returned without the position.

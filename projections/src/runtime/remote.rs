@@ -144,6 +144,7 @@ fn republish(rt: &Inner, payload: &str) {
         sites: notice.sites,
         sessions: notice.sessions,
         conversations: notice.conversations,
+        rows: None,
     }));
 }
 
@@ -159,6 +160,7 @@ fn missed(rt: &Inner) {
             sites: Vec::new(),
             sessions: Vec::new(),
             conversations: Vec::new(),
+            rows: None,
         }));
     }
 }

@@ -230,6 +230,7 @@ async fn commit(
         sessions: changes.sessions.into_iter().collect(),
         conversations: changes.conversations.into_iter().collect(),
         complete: true,
+        rows: changes.rows.map(Arc::new),
     });
     // Other processes learn of the batch when it commits, in this round trip.
     let commit = format!("{}; COMMIT", remote::notify(rt.id, &changed));
