@@ -166,3 +166,68 @@ async fn the_assistant_resumes_once_the_agents_console_has_been_gone_for_the_gra
     let (reply, _) = socket.until("message").await;
     assert_eq!(reply["message"]["body"], RETURNS);
 }
+
+/// A chat-completions endpoint that answers "Noted." and keeps each
+/// request's body.
+async fn completions_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().expect("lock").push(body);
+                axum::Json(json!({ "choices": [{ "message": { "role": "assistant", "content": "Noted." } }] }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/v1/chat/completions"), seen)
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_responder_that_takes_history_is_given_the_earlier_turns_oldest_first(pool: PgPool) {
+    let (url, seen) = completions_endpoint().await;
+    let widget = WidgetArgs {
+        assistant: "openai".into(),
+        openai_url: url,
+        ..widget_args()
+    };
+    let app = spawn_app_configured(pool, WsConfig::default(), widget).await;
+    let site = site_with_faq(&app).await;
+    let tab = Tab::start(&app, &site).await;
+    let mut socket = tab.connect(&app).await;
+    for text in ["first question", "second question", "third question"] {
+        tab.say(&app, text).await;
+        socket.until("message").await;
+        let (reply, _) = socket.until("message").await;
+        assert_eq!(reply["message"]["body"], "Noted.");
+        site.settle().await;
+    }
+    let requests = seen.lock().expect("lock").clone();
+    assert_eq!(requests.len(), 3);
+    let turns: Vec<(String, String)> = requests[2]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .skip(1)
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap_or("").to_owned(),
+                m["content"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("user", "first question"),
+        ("assistant", "Noted."),
+        ("user", "second question"),
+        ("assistant", "Noted."),
+        ("user", "third question"),
+    ]
+    .map(|(role, text)| (role.to_owned(), text.to_owned()));
+    assert_eq!(turns, expected, "the earlier turns, then the question");
+}

@@ -45,6 +45,11 @@ impl Responder for Builtin {
         "builtin"
     }
 
+    /// It matches the question alone: no history is read for it.
+    fn history_turns(&self) -> usize {
+        0
+    }
+
     fn respond<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<Answer, ResponderError>> {
         Box::pin(async move { Ok(answer(question)) })
     }

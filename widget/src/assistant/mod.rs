@@ -26,8 +26,8 @@ use crate::config::AssistantChoice;
 use crate::session::context;
 use crate::stats::Stats;
 
-/// Earlier messages given to a responder as context.
-const CONTEXT_MESSAGES: i64 = 10;
+/// Earlier messages given to a responder as context, by default.
+const CONTEXT_MESSAGES: usize = 10;
 
 /// One turn of the conversation so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,13 @@ pub trait Responder: Send + Sync + std::fmt::Debug {
     /// The bot name its messages are posted under (`bot:{name}`).
     fn name(&self) -> &str;
 
+    /// How many earlier turns it is given with a question
+    /// ([`Question::history`]); none are read for a responder that takes
+    /// none.
+    fn history_turns(&self) -> usize {
+        CONTEXT_MESSAGES
+    }
+
     /// Answers `question`.
     ///
     /// # Errors
@@ -99,6 +106,26 @@ pub fn responder(choice: &AssistantChoice) -> Result<Option<Arc<dyn Responder>>,
             openai::OpenAi::new(url.clone(), model.clone(), key.clone()).map_err(|e| e.to_string())?,
         )),
     })
+}
+
+/// Up to `turns` messages of `conversation` before the visitor's `text`,
+/// oldest first, notes left out.
+async fn history(widget: &Widget, conversation: Uuid, turns: usize, text: &str) -> Result<Vec<Turn>, String> {
+    let latest = read::latest_messages(&widget.pool, conversation, turns as i64 + 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut history: Vec<Turn> = latest
+        .into_iter()
+        .filter(|m| !m.internal)
+        .map(|m| Turn {
+            from_visitor: m.author_type == "visitor",
+            text: m.body,
+        })
+        .filter(|t| !(t.from_visitor && t.text == text))
+        .collect();
+    let excess = history.len().saturating_sub(turns);
+    history.drain(..excess);
+    Ok(history)
 }
 
 /// Runs a responder on visitors' messages and posts its answers.
@@ -149,17 +176,10 @@ impl Assistant {
                 return Ok(());
             }
         }
-        let history = read::latest_messages(&widget.pool, conversation, CONTEXT_MESSAGES)
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|m| !m.internal)
-            .map(|m| Turn {
-                from_visitor: m.author_type == "visitor",
-                text: m.body,
-            })
-            .filter(|t| !(t.from_visitor && t.text == text))
-            .collect();
+        let history = match self.responder.history_turns() {
+            0 => Vec::new(),
+            turns => history(widget, conversation, turns, &text).await?,
+        };
         let question = Question {
             site: site.clone(),
             history,
