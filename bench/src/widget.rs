@@ -223,9 +223,18 @@ async fn drive(
         }
         child.next().await?;
     }
-    // What autovacuum would have done by now on a server that has run for
-    // a while: statistics for the tables the sessions filled, so the
-    // planner reads 100 of 10,000 rows by index, not by a scan.
+    // The senders' conversations are opened before the load (in the load
+    // they were opened by the warm-up's first messages), so that...
+    child.step("conversations").await?;
+    projections
+        .wait_for_all(store.head().await?, Duration::from_secs(120))
+        .await?;
+    child.next().await?;
+    // ... what autovacuum would have done by now on a server that has run
+    // for a while covers them too: statistics for the tables the sessions
+    // and conversations filled, so the planner reads 100 of 10,000 rows by
+    // index, not by a scan (and the projectors' prepared statements are
+    // planned for tables of that size, not for empty ones).
     crate::env::settle(store.pool()).await?;
     let sampler = ProjectorSampler::start(projections);
     let step = child.step("load").await?;

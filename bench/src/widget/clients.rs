@@ -1,7 +1,8 @@
 //! The child process of the `widget` scenario: the visitors and the agent.
 //!
 //! Reads a [`Plan`] line on stdin, then: starts the sessions, reports;
-//! opens one WebSocket per session, reports; subscribes an agent to
+//! opens one WebSocket per session, reports; opens the senders'
+//! conversations (one message each), reports; subscribes an agent to
 //! `notifications` and lets the senders chat, reports the latencies; each
 //! report is a [`Step`] line on stdout, each next step waits for a `next`
 //! line on stdin.
@@ -53,6 +54,10 @@ async fn run() -> anyhow::Result<()> {
     let closed = Arc::new(AtomicUsize::new(0));
     let opened = open_sockets(&plan, &tokens, &closed).await?;
     report("sockets", opened, closed.load(Ordering::Relaxed), None);
+    wait_next(&mut stdin).await?;
+
+    let conversations = open_conversations(&http, &plan, &tokens).await?;
+    report("conversations", conversations, closed.load(Ordering::Relaxed), None);
     wait_next(&mut stdin).await?;
 
     let load = chat(&http, &plan, &tokens).await?;
@@ -153,6 +158,23 @@ async fn open_sockets(plan: &Plan, tokens: &[String], closed: &Arc<AtomicUsize>)
             failed.len(),
             tokens.len()
         );
+    }
+    Ok(opened.len())
+}
+
+/// Each sender says hello, which opens its conversation (the assistant
+/// answers it too), so that the server's tables hold the conversations
+/// before the statistics are taken and the load begins.
+async fn open_conversations(http: &reqwest::Client, plan: &Plan, tokens: &[String]) -> anyhow::Result<usize> {
+    let url = format!("{}/widget/v1/messages", plan.base);
+    let opened: Vec<anyhow::Result<()>> = futures::stream::iter(tokens.iter().take(plan.senders))
+        .map(|token| post(http, &url, token, "hello"))
+        .buffer_unordered(OPENING)
+        .collect()
+        .await;
+    let failed: Vec<_> = opened.iter().filter_map(|r| r.as_ref().err()).collect();
+    if let Some(first) = failed.first() {
+        bail!("{} conversations failed to open, first: {first:#}", failed.len());
     }
     Ok(opened.len())
 }
