@@ -231,3 +231,61 @@ async fn a_responder_that_takes_history_is_given_the_earlier_turns_oldest_first(
     .map(|(role, text)| (role.to_owned(), text.to_owned()));
     assert_eq!(turns, expected, "the earlier turns, then the question");
 }
+
+/// The conversation's `HumanRequested`, `ConversationTakenOver` and
+/// `ConversationReleased` events, in order.
+async fn hand_over_events(app: &crate::helpers::TestApp, conversation: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT event_type FROM events WHERE stream_id = $1 \
+            AND event_type IN ('HumanRequested', 'ConversationTakenOver', 'ConversationReleased') ORDER BY position",
+    )
+    .bind(format!("conversation-{conversation}"))
+    .fetch_all(app.store.pool())
+    .await
+    .expect("events")
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_assistant_asks_for_a_human_once_and_again_after_an_agent_has_come_and_gone(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = site_with_faq(&app).await;
+    let ana = site.agent("Ana", Role::Agent).await;
+    let _console = WsClient::authenticated(&app, &ana.token).await;
+    let tab = Tab::start(&app, &site).await;
+    let mut socket = tab.connect(&app).await;
+    for text in ["Do you sell gift cards?", "Gift cards, really?"] {
+        tab.say(&app, text).await;
+        socket.until("message").await;
+        let (reply, _) = socket.until("message").await;
+        assert_eq!(reply["message"]["body"], DONT_KNOW);
+    }
+    site.settle().await;
+
+    // Through the API: the widget's cached state of the conversation is
+    // now behind the stream.
+    let id = json!({ "id": tab.conversation.to_string() });
+    data(&app, &ana.token, TAKE_OVER, id.clone()).await;
+    socket.until("handled_by").await;
+    data(&app, &ana.token, RELEASE, id).await;
+    socket.until("handled_by").await;
+    tab.say(&app, "Gift cards, anyone?").await;
+    socket.until("message").await;
+    let (reply, _) = socket.until("message").await;
+    assert_eq!(reply["message"]["body"], DONT_KNOW);
+    let events = eventually("a human asked for again", || async {
+        let events = hand_over_events(&app, tab.conversation).await;
+        (events.len() >= 4).then_some(events)
+    })
+    .await;
+    site.settle().await;
+    assert_eq!(
+        hand_over_events(&app, tab.conversation).await,
+        [
+            "HumanRequested",
+            "ConversationTakenOver",
+            "ConversationReleased",
+            "HumanRequested"
+        ],
+        "asked once while the request stood, then again: {events:?}"
+    );
+}

@@ -14,9 +14,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures::future::BoxFuture;
-use livedesk_domain::conversation::{ConversationCommand, ConversationError, ConversationState, HumanRequester};
+use livedesk_domain::conversation::{
+    Conversation, ConversationCommand, ConversationError, ConversationState, HumanRequester,
+};
 use livedesk_domain::site::SiteProfile;
-use livedesk_domain::{Actor, MessageId};
+use livedesk_domain::{Actor, Aggregate, MessageId};
 use livedesk_eventstore::CommandError;
 use livedesk_projections::read;
 use uuid::Uuid;
@@ -203,12 +205,26 @@ impl Assistant {
                 by: HumanRequester::Bot { name },
                 at: Utc::now(),
             };
-            widget
-                .conversations
-                .execute(conversation, ask, &ctx)
-                .await
-                .map_err(|e| e.to_string())?;
+            if !no_op_after_own_post(widget, conversation, &ask) {
+                widget
+                    .conversations
+                    .execute(conversation, ask, &ctx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
         }
         Ok(())
     }
+}
+
+/// Whether `command` changes nothing in the state the assistant's answer
+/// just left in the cache (a human already asked for, or holding the
+/// conversation). That state is the stream as of the answer's own append,
+/// so it needs no confirming read; whatever another process appends after
+/// that is concurrent with the request either way.
+fn no_op_after_own_post(widget: &Widget, conversation: Uuid, command: &ConversationCommand) -> bool {
+    widget
+        .conversations
+        .cached(conversation)
+        .is_some_and(|state| matches!(Conversation::decide(&state, command.clone()), Ok(events) if events.is_empty()))
 }
