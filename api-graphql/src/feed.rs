@@ -236,29 +236,29 @@ async fn sessions(pool: &PgPool, merged: Option<&Merged>) -> Result<Option<FeedE
     let Some(Merged { changed, rows }) = merged.filter(|m| !m.changed.sessions.is_empty()) else {
         return Ok(None);
     };
-    if let Some(batches) = rows {
-        return Ok(Some(FeedEvent::Sessions(Arc::new(carried_sessions(
-            changed.position,
-            batches,
-        )))));
-    }
-    let (rows, online) = tokio::try_join!(
-        reads::live_sessions_by_id(pool, &changed.sessions),
-        reads::online_counts(pool, &changed.sites),
-    )?;
-    let found: BTreeSet<Uuid> = rows.iter().map(|r| r.session_id).collect();
-    let gone = changed
-        .sessions
-        .iter()
-        .copied()
-        .filter(|id| !found.contains(id))
-        .collect();
-    Ok(Some(FeedEvent::Sessions(Arc::new(SessionBatch {
-        position: changed.position,
-        rows,
-        gone,
-        online,
-    }))))
+    let batch = match rows {
+        Some(batches) => carried_sessions(changed.position, batches),
+        None => {
+            let (rows, online) = tokio::try_join!(
+                reads::live_sessions_by_id(pool, &changed.sessions),
+                reads::online_counts(pool, &changed.sites),
+            )?;
+            let found: BTreeSet<Uuid> = rows.iter().map(|r| r.session_id).collect();
+            let gone = changed
+                .sessions
+                .iter()
+                .copied()
+                .filter(|id| !found.contains(id))
+                .collect();
+            SessionBatch {
+                position: changed.position,
+                rows,
+                gone,
+                online,
+            }
+        }
+    };
+    Ok(Some(FeedEvent::Sessions(Arc::new(batch))))
 }
 
 /// What reading back inbox `batches` would give: each conversation's

@@ -26,6 +26,13 @@ struct Tally {
     not_carried: usize,
 }
 
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.carried += other.carried;
+        self.not_carried += other.not_carried;
+    }
+}
+
 /// The batches `runtime` publishes, read round by round.
 struct Batches {
     changes: broadcast::Receiver<std::sync::Arc<Changed>>,
@@ -57,6 +64,18 @@ impl Batches {
             }
         }
         out
+    }
+
+    /// Waits for every projector to reach `head`, then compares the
+    /// round's batches with the tables; the round's batches and what
+    /// the inbox and the Live View carried.
+    async fn round(&mut self, runtime: &ProjectionRuntime, pool: &PgPool, head: u64) -> (Vec<Changed>, Tally, Tally) {
+        caught_up(runtime, head).await;
+        let round = self.drain(pool).await;
+        let (mut inbox, mut live_view) = (Tally::default(), Tally::default());
+        compare(pool, "inbox", &round, &mut inbox).await;
+        compare(pool, "live_view", &round, &mut live_view).await;
+        (round, inbox, live_view)
     }
 }
 
@@ -116,19 +135,8 @@ async fn compare(pool: &PgPool, projector: &str, batches: &[Changed], tally: &mu
     }
     if !conversations.is_empty() {
         let ids: Vec<Uuid> = conversations.keys().copied().collect();
-        let stored: BTreeMap<Uuid, _> = read::conversations_by_id(pool, &ids)
-            .await
-            .expect("conversations")
-            .into_iter()
-            .map(|r| (r.conversation_id, r))
-            .collect();
-        for (id, row) in &conversations {
-            assert_eq!(
-                row.as_ref(),
-                stored.get(id),
-                "conversation {id} as carried and as stored"
-            );
-        }
+        let stored = read::conversations_by_id(pool, &ids).await.expect("conversations");
+        assert_as_stored("conversation", &conversations, stored, |r| r.conversation_id);
         let stored = read::messages_between(pool, &ids, after, position)
             .await
             .expect("messages");
@@ -136,18 +144,25 @@ async fn compare(pool: &PgPool, projector: &str, batches: &[Changed], tally: &mu
     }
     if !sessions.is_empty() {
         let ids: Vec<Uuid> = sessions.keys().copied().collect();
-        let stored: BTreeMap<Uuid, _> = read::live_sessions_by_id(pool, &ids)
-            .await
-            .expect("sessions")
-            .into_iter()
-            .map(|r| (r.session_id, r))
-            .collect();
-        for (id, row) in &sessions {
-            assert_eq!(row.as_ref(), stored.get(id), "session {id} as carried and as stored");
-        }
+        let stored = read::live_sessions_by_id(pool, &ids).await.expect("sessions");
+        assert_as_stored("session", &sessions, stored, |r| r.session_id);
         let sites: Vec<Uuid> = online.keys().copied().collect();
         let stored = read::online_counts(pool, &sites).await.expect("online counts");
         assert_eq!(online, stored, "online counts as carried and as stored");
+    }
+}
+
+/// Each carried row (`None`: none, the row is gone) equals the row of
+/// `stored` with its id.
+fn assert_as_stored<R: PartialEq + std::fmt::Debug>(
+    what: &str,
+    carried: &BTreeMap<Uuid, Option<R>>,
+    stored: Vec<R>,
+    id_of: impl Fn(&R) -> Uuid,
+) {
+    let stored: BTreeMap<Uuid, R> = stored.into_iter().map(|r| (id_of(&r), r)).collect();
+    for (id, row) in carried {
+        assert_eq!(row.as_ref(), stored.get(id), "{what} {id} as carried and as stored");
     }
 }
 
@@ -168,10 +183,9 @@ async fn rows_handed_on_with_a_batch_equal_the_rows_read_back(pool: PgPool) {
     for round in 1..=40 {
         history.grow(round * 60);
         let head = history.append_to(&store).await;
-        caught_up(&runtime, head).await;
-        let round = batches.drain(&pool).await;
-        compare(&pool, "inbox", &round, &mut inbox).await;
-        compare(&pool, "live_view", &round, &mut live_view).await;
+        let (_, i, l) = batches.round(&runtime, &pool, head).await;
+        inbox.add(i);
+        live_view.add(l);
     }
 
     // The history's clock ticks in milliseconds; a message stamped to the
@@ -197,11 +211,7 @@ async fn rows_handed_on_with_a_batch_equal_the_rows_read_back(pool: PgPool) {
     let post = ConversationCommand::post_visitor_message(MessageId(Uuid::now_v7()), VisitorId(visitor), "hi", at);
     let executed = service.execute(id, post, &context).await.expect("posted");
     let head = executed.append.expect("appended").last_position;
-    caught_up(&runtime, head).await;
-    let round = batches.drain(&pool).await;
-    let (mut inbox_last, mut live_last) = (Tally::default(), Tally::default());
-    compare(&pool, "inbox", &round, &mut inbox_last).await;
-    compare(&pool, "live_view", &round, &mut live_last).await;
+    let (_, inbox_last, live_last) = batches.round(&runtime, &pool, head).await;
     assert_eq!(
         (inbox_last.carried, live_last.carried),
         (1, 1),
@@ -220,13 +230,10 @@ async fn rows_handed_on_with_a_batch_equal_the_rows_read_back(pool: PgPool) {
         at: Utc::now(),
     };
     let executed = visitors.execute(visitor, tag, &context).await.expect("tagged");
-    caught_up(&runtime, executed.append.expect("appended").last_position).await;
-    let round = batches.drain(&pool).await;
+    let head = executed.append.expect("appended").last_position;
+    let (round, inbox_last, live_last) = batches.round(&runtime, &pool, head).await;
     let renamed = round.iter().find(|c| c.projector == "inbox").expect("an inbox batch");
     assert!(renamed.conversations.contains(&id), "the renamed conversation changed");
-    let (mut inbox_last, mut live_last) = (Tally::default(), Tally::default());
-    compare(&pool, "inbox", &round, &mut inbox_last).await;
-    compare(&pool, "live_view", &round, &mut live_last).await;
     assert_eq!(
         (inbox_last.not_carried, live_last.not_carried),
         (1, 1),

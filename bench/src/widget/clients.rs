@@ -151,15 +151,17 @@ async fn open_sockets(plan: &Plan, tokens: &[String], closed: &Arc<AtomicUsize>)
         .buffer_unordered(OPENING)
         .collect()
         .await;
-    let failed: Vec<_> = opened.iter().filter_map(|r| r.as_ref().err()).collect();
+    all_done(&opened, "sockets failed to open")
+}
+
+/// How many of `results` there are, or an error naming how many failed
+/// (`what`) and the first failure.
+fn all_done(results: &[anyhow::Result<()>], what: &str) -> anyhow::Result<usize> {
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     if let Some(first) = failed.first() {
-        bail!(
-            "{} of {} sockets failed to open, first: {first:#}",
-            failed.len(),
-            tokens.len()
-        );
+        bail!("{} of {} {what}, first: {first:#}", failed.len(), results.len());
     }
-    Ok(opened.len())
+    Ok(results.len())
 }
 
 /// Each sender says hello, which opens its conversation (the assistant
@@ -172,11 +174,7 @@ async fn open_conversations(http: &reqwest::Client, plan: &Plan, tokens: &[Strin
         .buffer_unordered(OPENING)
         .collect()
         .await;
-    let failed: Vec<_> = opened.iter().filter_map(|r| r.as_ref().err()).collect();
-    if let Some(first) = failed.first() {
-        bail!("{} conversations failed to open, first: {first:#}", failed.len());
-    }
-    Ok(opened.len())
+    all_done(&opened, "conversations failed to open")
 }
 
 /// The agent subscribes; the senders post every period; latencies.

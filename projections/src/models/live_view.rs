@@ -433,15 +433,13 @@ async fn apply(tx: &mut PgConnection, events: &[RecordedEvent], changes: &mut Ch
     // The rows as they will be committed, unless SQL changes them after
     // the fold (a visitor's new identity onto their sessions).
     let carried: Option<(Vec<LiveSessionRow>, Vec<Uuid>)> = view.tagged.is_empty().then(|| {
-        let (live, ended): (Vec<Uuid>, Vec<Uuid>) = changes
-            .sessions
-            .iter()
-            .partition(|id| view.sessions.get(**id).is_some());
-        let rows = live
-            .iter()
-            .filter_map(|id| view.sessions.get(*id))
-            .map(|row| stored_session(row.clone()))
-            .collect();
+        let (mut rows, mut ended) = (Vec::new(), Vec::new());
+        for id in &changes.sessions {
+            match view.sessions.get(*id) {
+                Some(row) => rows.push(stored_session(row.clone())),
+                None => ended.push(*id),
+            }
+        }
         (rows, ended)
     });
     let mut writes = Writes::default();
@@ -482,14 +480,11 @@ fn online_after(
     counted: &[SiteRow],
     deltas: &BTreeMap<Uuid, i32>,
 ) -> Option<BTreeMap<Uuid, i64>> {
+    let before: BTreeMap<Uuid, i32> = counted.iter().map(|c| (c.site_id, c.online)).collect();
+    let count = |site: &Uuid| before.get(site).copied().unwrap_or(0) + deltas.get(site).copied().unwrap_or(0);
     touched
         .iter()
-        .map(|site| {
-            read.contains(site).then(|| {
-                let before = counted.iter().find(|c| c.site_id == *site).map_or(0, |c| c.online);
-                (*site, i64::from(before + deltas.get(site).copied().unwrap_or(0)))
-            })
-        })
+        .map(|site| read.contains(site).then(|| (*site, i64::from(count(site)))))
         .collect()
 }
 

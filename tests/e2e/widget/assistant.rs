@@ -32,6 +32,33 @@ async fn site_with_faq(app: &crate::helpers::TestApp) -> Fixture {
     site
 }
 
+/// A site with the FAQ, agent Ana with her console open, and a visitor's
+/// tab with its socket.
+struct AnaOnDuty {
+    site: Fixture,
+    ana: crate::fixtures::Person,
+    console: WsClient,
+    tab: Tab,
+    socket: super::WidgetSocket,
+}
+
+impl AnaOnDuty {
+    async fn open(app: &crate::helpers::TestApp) -> Self {
+        let site = site_with_faq(app).await;
+        let ana = site.agent("Ana", Role::Agent).await;
+        let console = WsClient::authenticated(app, &ana.token).await;
+        let tab = Tab::start(app, &site).await;
+        let socket = tab.connect(app).await;
+        Self {
+            site,
+            ana,
+            console,
+            tab,
+            socket,
+        }
+    }
+}
+
 const TAKE_OVER: &str = "mutation($id: ID!) { takeOver(conversationId: $id) { id } }";
 const RELEASE: &str = "mutation($id: ID!) { release(conversationId: $id) { id } }";
 const REPLY: &str =
@@ -70,11 +97,13 @@ async fn the_assistant_answers_from_the_text_blocks_and_hands_over_when_it_does_
 #[sqlx::test(migrations = false)]
 async fn a_take_over_silences_the_assistant_shows_the_agent_badge_and_a_release_brings_it_back(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let site = site_with_faq(&app).await;
-    let ana = site.agent("Ana", Role::Agent).await;
-    let _console = WsClient::authenticated(&app, &ana.token).await;
-    let tab = Tab::start(&app, &site).await;
-    let mut socket = tab.connect(&app).await;
+    let AnaOnDuty {
+        site,
+        ana,
+        console: _console,
+        tab,
+        mut socket,
+    } = AnaOnDuty::open(&app).await;
     tab.say(&app, "returns?").await;
     socket.until("message").await;
     socket.until("message").await;
@@ -126,11 +155,13 @@ async fn the_assistant_resumes_once_the_agents_console_has_been_gone_for_the_gra
         ..widget_args()
     };
     let app = spawn_app_configured(pool, WsConfig::default(), widget).await;
-    let site = site_with_faq(&app).await;
-    let ana = site.agent("Ana", Role::Agent).await;
-    let console = WsClient::authenticated(&app, &ana.token).await;
-    let tab = Tab::start(&app, &site).await;
-    let mut socket = tab.connect(&app).await;
+    let AnaOnDuty {
+        site,
+        ana,
+        console,
+        tab,
+        mut socket,
+    } = AnaOnDuty::open(&app).await;
     tab.say(&app, "hello").await;
     site.settle().await;
     data(
@@ -248,11 +279,13 @@ async fn hand_over_events(app: &crate::helpers::TestApp, conversation: Uuid) -> 
 #[sqlx::test(migrations = false)]
 async fn the_assistant_asks_for_a_human_once_and_again_after_an_agent_has_come_and_gone(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let site = site_with_faq(&app).await;
-    let ana = site.agent("Ana", Role::Agent).await;
-    let _console = WsClient::authenticated(&app, &ana.token).await;
-    let tab = Tab::start(&app, &site).await;
-    let mut socket = tab.connect(&app).await;
+    let AnaOnDuty {
+        site,
+        ana,
+        console: _console,
+        tab,
+        mut socket,
+    } = AnaOnDuty::open(&app).await;
     for text in ["Do you sell gift cards?", "Gift cards, really?"] {
         tab.say(&app, text).await;
         socket.until("message").await;
