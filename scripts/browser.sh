@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the browser tests can run: Debian's Chromium at
-# /usr/bin/chromium, Node.js, and playwright-core in tests/browser
+# /usr/bin/chromium, Node.js, and playwright-core and axe-core in tests/browser
 # (from its lockfile). Installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  echo "browser.sh: installing playwright-core (tests/browser)"
+if [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+  [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  echo "browser.sh: installing playwright-core and axe-core (tests/browser)"
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi

@@ -17,6 +17,7 @@
 
 pub mod auth;
 mod commands;
+pub mod console;
 pub mod consoles;
 pub mod csv;
 pub mod error;
@@ -54,6 +55,8 @@ pub struct ApiConfig {
     /// How long a subscription waits for room in a full send buffer before
     /// the connection is closed as a slow consumer (4413).
     pub ws_send_timeout: Duration,
+    /// Console sign-in.
+    pub console: console::ConsoleConfig,
 }
 
 /// What resolvers and transports share.
@@ -67,6 +70,8 @@ pub struct Api {
     pub(crate) config: ApiConfig,
     pub(crate) consoles: consoles::Consoles,
     pub(crate) ws_metrics: transport::ws::WsMetrics,
+    /// The one-time token of the first-run set-up.
+    pub(crate) setup: console::SetupToken,
 }
 
 /// The state of the GraphQL routes.
@@ -97,6 +102,7 @@ impl GraphQl {
             config,
             consoles: consoles::Consoles::default(),
             ws_metrics: transport::ws::WsMetrics::default(),
+            setup: console::SetupToken::generate(),
         });
         let schema = schema::builder().data(api.clone()).finish();
         Self { schema, api }
@@ -108,6 +114,25 @@ impl GraphQl {
     /// this process.
     pub fn console_agents(&self) -> Vec<uuid::Uuid> {
         self.api.consoles.agents()
+    }
+
+    /// The first-run set-up token of this process while no site exists
+    /// (`None` once a site exists or the token was used), to print in the
+    /// log.
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub async fn setup_token(&self) -> error::ApiResult<Option<String>> {
+        if console::setup::any_site(&self.api.store).await? {
+            return Ok(None);
+        }
+        Ok(self.api.setup.peek())
+    }
+
+    /// The console's settings (the links it prints).
+    pub fn console_config(&self) -> &console::ConsoleConfig {
+        &self.api.config.console
     }
 
     /// The API's metrics in Prometheus text format: `/graphql/ws`
@@ -130,5 +155,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(graphql: GraphQl) -> Router<S> {
             get(reports::conversations::conversations_csv),
         )
         .route("/reports/transcript.csv", get(reports::transcript::transcript_csv))
-        .with_state(graphql)
+        .with_state(graphql.clone())
+        .merge(console::router(graphql))
 }

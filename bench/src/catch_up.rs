@@ -111,6 +111,7 @@ pub async fn run(pool: &PgPool, scale: Scale) -> anyhow::Result<()> {
             enabled: false,
             ..RoutingArgs::default()
         },
+        console: livedesk::config::ConsoleArgs::default(),
     };
     let app = Application::build(pool.clone(), &config).await?;
     let ws_url = format!("ws://127.0.0.1:{}/graphql/ws", app.port());

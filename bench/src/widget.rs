@@ -130,6 +130,7 @@ pub async fn run(pool: &PgPool, scale: Scale, assistant: &str, senders: Option<u
         },
         sla: livedesk::config::SlaArgs::default(),
         routing: livedesk::config::RoutingArgs::default(),
+        console: livedesk::config::ConsoleArgs::default(),
     };
     let app = Application::build(pool.clone(), &config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -39,12 +39,71 @@ pub enum Command {
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Invite people to the console.
+    #[command(subcommand)]
+    Agents(AgentsCommand),
+    /// Create sites.
+    #[command(subcommand)]
+    Sites(SitesCommand),
     /// Read the event log.
     #[command(subcommand)]
     Events(EventsCommand),
     /// Write the CSV exports of `/reports/` from the database.
     #[command(subcommand)]
     Reports(ReportsCommand),
+}
+
+/// `livedesk agents ...`.
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// Invite a person to a site's console with a role, and print the
+    /// one-time link (valid seven days) where they set their password.
+    Invite {
+        /// The site (id).
+        #[arg(long)]
+        site: uuid::Uuid,
+        /// Their email (what they sign in with).
+        #[arg(long)]
+        email: String,
+        /// admin, supervisor, agent or analyst.
+        #[arg(long)]
+        role: String,
+        /// Their name (the first display name); the email's local part
+        /// when left out.
+        #[arg(long)]
+        name: Option<String>,
+        /// The address people open Livedesk at, for the link.
+        #[arg(
+            long = "public-url",
+            env = "LIVEDESK_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+}
+
+/// `livedesk sites ...`.
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// Create a site and print its id, its widget key and a one-time link
+    /// (valid seven days) for its first admin, who names themselves and
+    /// sets a password there.
+    Create {
+        /// Its name ("Acme Shop").
+        #[arg(long)]
+        name: String,
+        /// The widget's public key (8-128 characters of A-Za-z0-9_-);
+        /// made from the name when left out.
+        #[arg(long = "widget-key")]
+        widget_key: Option<String>,
+        /// The address people open Livedesk at, for the link.
+        #[arg(
+            long = "public-url",
+            env = "LIVEDESK_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
 }
 
 /// `livedesk reports ...`: the same bytes as `/reports/...`.
@@ -206,6 +265,101 @@ pub struct ServeConfig {
     /// The router (routing rules and auto-assignment).
     #[command(flatten)]
     pub routing: RoutingArgs,
+    /// The agent console and its sign-in.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+impl ServeConfig {
+    /// The GraphQL API's settings.
+    pub fn api_config(&self) -> livedesk_api::ApiConfig {
+        let mut api = livedesk_api::ApiConfig::from(&self.ws);
+        api.console = self.console.to_config(self.bind);
+        api
+    }
+}
+
+/// The agent console (`/console`) and its sign-in.
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// The address people open Livedesk at, for the links printed and
+    /// shown (invitations, set-up); `http://<bind address>` when left out.
+    #[arg(long = "public-url", env = "LIVEDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The built console (`npm run build` in `console/` writes it).
+    #[arg(long = "console-dir", env = "LIVEDESK_CONSOLE_DIR", default_value = DEFAULT_CONSOLE_DIR)]
+    pub dir: std::path::PathBuf,
+    /// Minutes a console session may go unused before it ends.
+    #[arg(
+        long = "console-session-idle-mins",
+        env = "LIVEDESK_CONSOLE_SESSION_IDLE_MINS",
+        default_value_t = 480
+    )]
+    pub session_idle_mins: u64,
+    /// Hours a console session lasts at most, used or not.
+    #[arg(
+        long = "console-session-hours",
+        env = "LIVEDESK_CONSOLE_SESSION_HOURS",
+        default_value_t = 168
+    )]
+    pub session_hours: u64,
+    /// Mark the session cookie `Secure` (set it when a TLS proxy is in
+    /// front; requests with `X-Forwarded-Proto: https` get it anyway).
+    #[arg(
+        long = "console-secure-cookies",
+        env = "LIVEDESK_CONSOLE_SECURE_COOKIES",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub secure_cookies: bool,
+    /// Failed sign-ins per account within 15 minutes before more are
+    /// refused (`RATE_LIMITED`).
+    #[arg(
+        long = "console-sign-in-failures-per-account",
+        env = "LIVEDESK_CONSOLE_SIGN_IN_FAILURES_PER_ACCOUNT",
+        default_value_t = 5
+    )]
+    pub failures_per_account: i64,
+    /// Failed sign-ins per client address within 15 minutes.
+    #[arg(
+        long = "console-sign-in-failures-per-address",
+        env = "LIVEDESK_CONSOLE_SIGN_IN_FAILURES_PER_ADDRESS",
+        default_value_t = 30
+    )]
+    pub failures_per_address: i64,
+}
+
+/// Where `npm run build` puts the console in this checkout.
+pub const DEFAULT_CONSOLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../console/dist");
+
+impl Default for ConsoleArgs {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            dir: DEFAULT_CONSOLE_DIR.into(),
+            session_idle_mins: 480,
+            session_hours: 168,
+            secure_cookies: false,
+            failures_per_account: 5,
+            failures_per_address: 30,
+        }
+    }
+}
+
+impl ConsoleArgs {
+    /// Sign-in settings for a server bound to `bind`.
+    pub fn to_config(&self, bind: SocketAddr) -> livedesk_api::console::ConsoleConfig {
+        use std::time::Duration;
+        livedesk_api::console::ConsoleConfig {
+            session_idle: Duration::from_secs(self.session_idle_mins.max(1) * 60),
+            session_lifetime: Duration::from_secs(self.session_hours.max(1) * 3600),
+            max_failures_per_account: self.failures_per_account.max(1),
+            max_failures_per_address: self.failures_per_address.max(1),
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+            secure_cookies: self.secure_cookies,
+            ..livedesk_api::console::ConsoleConfig::default()
+        }
+    }
 }
 
 /// The router (`livedesk-automation`): one active across processes.
@@ -538,6 +692,7 @@ impl From<&WsConfig> for livedesk_api::ApiConfig {
             ws_max_subscriptions: ws.max_subscriptions,
             ws_send_buffer: ws.send_buffer,
             ws_send_timeout: std::time::Duration::from_millis(ws.send_timeout_ms),
+            console: livedesk_api::console::ConsoleConfig::default(),
         }
     }
 }

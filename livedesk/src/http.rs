@@ -1,5 +1,5 @@
-//! Routers of the areas served so far: health, metrics, GraphQL and the
-//! widget API.
+//! Routers of the areas served so far: health, metrics, GraphQL (with the
+//! console's sign-in), the widget API and the console's files.
 
 use std::fmt::Write;
 
@@ -25,18 +25,22 @@ pub struct AppState {
     pub graphql: GraphQl,
     /// The widget API.
     pub widget: livedesk_widget::Widget,
+    /// The built agent console.
+    pub console: crate::console::ConsoleAssets,
 }
 
 /// Every route, merged in one place.
 pub fn router(state: AppState) -> Router {
     let graphql = state.graphql.clone();
     let widget = state.widget.clone();
+    let console = state.console.clone();
     Router::new()
         .merge(health())
         .merge(metrics())
         .with_state(state)
         .merge(livedesk_api::router(graphql))
         .merge(livedesk_widget::router(widget))
+        .merge(crate::console::router(console))
 }
 
 fn health() -> Router<AppState> {

@@ -1,9 +1,10 @@
 //! `livedesk`: run the server, apply migrations, rebuild read models,
-//! manage API tokens, export events and reports.
+//! manage API tokens, invite agents, create sites, export events and
+//! reports.
 
 use clap::Parser;
 use livedesk::config::{Cli, Command, EventsCommand, ProjectionsCommand};
-use livedesk::{database, demo, export, reports, startup, tokens};
+use livedesk::{database, demo, export, people, reports, startup, tokens};
 
 /// mimalloc: with glibc's allocator, `malloc` and `free` were a fifth of
 /// the CPU time of a read-model rebuild.
@@ -22,6 +23,8 @@ async fn main() -> std::process::ExitCode {
             startup::rebuild_projections(&cli.database, name.as_deref()).await
         }
         Command::Tokens(command) => tokens::run(&cli.database, command).await,
+        Command::Agents(command) => people::agents(&cli.database, command).await,
+        Command::Sites(command) => people::sites(&cli.database, command).await,
         Command::Events(EventsCommand::Export(args)) => export::command(&cli.database, &args).await,
         Command::Reports(command) => reports::command(&cli.database, &command).await,
     };

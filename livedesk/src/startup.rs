@@ -54,7 +54,15 @@ impl Application {
             livedesk_projections::all_projectors(),
             RuntimeConfig::default(),
         ));
-        let graphql = GraphQl::new(store.clone(), projections.clone(), (&config.ws).into());
+        let mut api_config = config.api_config();
+        if config.console.public_url.is_none() {
+            let mut local = listener.local_addr().context("reading the bound address")?;
+            if local.ip().is_unspecified() {
+                local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            api_config.console.public_url = format!("http://{local}");
+        }
+        let graphql = GraphQl::new(store.clone(), projections.clone(), api_config);
         let consoles = graphql.clone();
         let widget = Widget::start(
             store.clone(),
@@ -78,6 +86,8 @@ impl Application {
                 config.routing.to_config(),
             ))
         });
+        let console = crate::console::ConsoleAssets::load(&config.console.dir)
+            .with_context(|| format!("reading the console from {}", config.console.dir.display()))?;
         Ok(Self {
             listener,
             sla,
@@ -87,8 +97,32 @@ impl Application {
                 projections,
                 graphql,
                 widget,
+                console,
             },
         })
+    }
+
+    /// Prints the first-run set-up link while no site exists (a new
+    /// database): the console's set-up screen asks for its token.
+    pub async fn announce_setup(&self) {
+        match self.state.graphql.setup_token().await {
+            Ok(Some(token)) => {
+                let base = self
+                    .state
+                    .graphql
+                    .console_config()
+                    .public_url
+                    .trim_end_matches('/')
+                    .to_owned();
+                tracing::info!("no site exists yet: set Livedesk up at {base}/console/setup?token={token}");
+                eprintln!(
+                    "\nNo site exists yet. Set Livedesk up in the console:\n  {base}/console/setup?token={token}\n\
+                     (or from the command line: livedesk sites create --name \"My shop\")\n"
+                );
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(error = %error.message(), "could not tell whether a site exists"),
+        }
     }
 
     /// The port it listens on (useful with port 0).
@@ -154,6 +188,7 @@ pub async fn serve(database: &DatabaseConfig, config: &ServeConfig) -> anyhow::R
     let pool = database::connect_and_migrate(database).await?;
     let app = Application::build(pool, config).await?;
     tracing::info!(address = %config.bind, port = app.port(), "livedesk serving");
+    app.announce_setup().await;
     app.run_until_stopped().await
 }
 

@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use livedesk_api::auth::parse_role;
 use livedesk_api::tokens::{self, TokenRequest};
-use livedesk_domain::agent::{Agent, AgentEvent};
+use livedesk_domain::agent::{Agent, AgentEvent, AgentState};
 use livedesk_domain::site::Site;
 use livedesk_domain::{Actor, AgentId, Metadata};
 use livedesk_eventstore::{CommandService, EventStore, Filter, PgEventStore, PgStoreConfig};
@@ -80,7 +80,8 @@ pub async fn run(database: &DatabaseConfig, command: TokensCommand) -> anyhow::R
     Ok(())
 }
 
-fn metadata(site: Uuid) -> Metadata {
+/// Metadata of what the command line does on `site`.
+pub(crate) fn metadata(site: Uuid) -> Metadata {
     Metadata {
         site_id: Some(site),
         actor: Some(Actor::System),
@@ -95,6 +96,23 @@ async fn agent_on_site(
     email: &str,
     site: Uuid,
 ) -> anyhow::Result<(AgentId, livedesk_domain::Role)> {
+    let Some((agent, state)) = find_agent(store, email).await? else {
+        bail!("no agent was invited with the email {email}");
+    };
+    let role = state
+        .profile()
+        .and_then(|p| p.roles.get(&livedesk_domain::SiteId(site)).copied())
+        .with_context(|| format!("{email} has no role on site {site}"))?;
+    Ok((agent, role))
+}
+
+/// The agent last invited with `email` (any case), as the log has it now
+/// (not the read models, which need a running server).
+///
+/// # Errors
+///
+/// A store failure.
+pub async fn find_agent(store: &PgEventStore, email: &str) -> anyhow::Result<Option<(AgentId, AgentState)>> {
     let filter = Filter {
         event_types: vec!["AgentInvited".into()],
         categories: vec!["agent".into()],
@@ -108,20 +126,16 @@ async fn agent_on_site(
         after = last.position;
         for event in &page {
             if let Ok(AgentEvent::Invited(invited)) = event.decode::<AgentEvent>()
-                && invited.email.eq_ignore_ascii_case(email)
+                && invited.email.eq_ignore_ascii_case(email.trim())
             {
                 found = Some(invited.agent_id);
             }
         }
     }
     let Some(agent) = found else {
-        bail!("no agent was invited with the email {email}");
+        return Ok(None);
     };
     let agents: CommandService<PgEventStore, Agent> = CommandService::new(store.clone(), 1);
     let state = agents.load(agent.0).await.context("reading the agent")?;
-    let role = state
-        .profile()
-        .and_then(|p| p.roles.get(&livedesk_domain::SiteId(site)).copied())
-        .with_context(|| format!("{email} has no role on site {site}"))?;
-    Ok((agent, role))
+    Ok(Some((agent, state)))
 }

@@ -17,8 +17,11 @@
 //!   with; [`liveness`]: the widget's signs of life (process state, not
 //!   events); [`automation`]: the checkpoints and queries of the SLA
 //!   engine (`livedesk-automation`); [`as_of`]: a conversation or session
-//!   as the read model showed it at a past moment, folded from the log.
+//!   as the read model showed it at a past moment, folded from the log;
+//!   [`accounts`]: console sign-in state (password hashes, sessions,
+//!   invitations; secrets, not events).
 
+pub mod accounts;
 pub mod as_of;
 pub mod automation;
 mod error;

@@ -119,6 +119,29 @@ impl Fixture {
         }
     }
 
+    /// [`Fixture::agent`] with a console password set, as the invitation
+    /// link sets it. Their email is `{name in lower case}@shop.example`.
+    pub async fn agent_with_password(&self, name: &str, role: Role, password: &str) -> Person {
+        let person = self.agent(name, role).await;
+        let hash = livedesk_api::console::password::hash(password.to_owned())
+            .await
+            .expect("hash");
+        livedesk_projections::accounts::set_password_hash(self.store.pool(), person.id, &hash, Utc::now())
+            .await
+            .expect("store the hash");
+        let agents: CommandService<PgEventStore, Agent> = CommandService::new(self.store.clone(), 4);
+        agents
+            .execute(
+                person.id,
+                AgentCommand::SetPassword { at: Utc::now() },
+                &context(self.site),
+            )
+            .await
+            .expect("record the password");
+        self.settle().await;
+        person
+    }
+
     /// Gives `agent` `role` here (`None`: no role), and waits for the
     /// read models.
     pub async fn change_role(&self, agent: &Person, role: Option<Role>) {
@@ -334,6 +357,13 @@ pub enum Received {
 }
 
 impl WsClient {
+    /// A client over a socket connected elsewhere.
+    pub fn from_socket(
+        socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ) -> Self {
+        Self { socket }
+    }
+
     /// Connects with the `graphql-transport-ws` subprotocol.
     pub async fn connect(app: &TestApp) -> Self {
         let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));

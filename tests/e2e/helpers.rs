@@ -14,6 +14,7 @@ pub struct TestApp {
     pub store: PgEventStore,
     pub projections: Arc<ProjectionRuntime>,
     pub widget: livedesk_widget::Widget,
+    pub graphql: livedesk_api::GraphQl,
     pub http: reqwest::Client,
 }
 
@@ -47,6 +48,16 @@ pub const TOKEN_SECRET: &str = "e2e-visitor-token-secret";
 
 /// [`spawn_app`] with other WebSocket and widget settings.
 pub async fn spawn_app_configured(pool: PgPool, ws: WsConfig, widget: WidgetArgs) -> TestApp {
+    spawn_app_with_console(pool, ws, widget, livedesk::config::ConsoleArgs::default()).await
+}
+
+/// [`spawn_app`] with other WebSocket, widget and console settings.
+pub async fn spawn_app_with_console(
+    pool: PgPool,
+    ws: WsConfig,
+    widget: WidgetArgs,
+    console: livedesk::config::ConsoleArgs,
+) -> TestApp {
     livedesk_eventstore::MIGRATOR.run(&pool).await.expect("migrations");
     let config = ServeConfig {
         bind: "127.0.0.1:0".parse().expect("address"),
@@ -55,18 +66,21 @@ pub async fn spawn_app_configured(pool: PgPool, ws: WsConfig, widget: WidgetArgs
         widget,
         sla: livedesk::config::SlaArgs::default(),
         routing: livedesk::config::RoutingArgs::default(),
+        console,
     };
     let app = Application::build(pool, &config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.state().store.clone();
     let projections = app.state().projections.clone();
     let widget = app.state().widget.clone();
+    let graphql = app.state().graphql.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         store,
         projections,
         widget,
+        graphql,
         http: reqwest::Client::new(),
     }
 }

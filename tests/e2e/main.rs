@@ -7,6 +7,8 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod console;
+mod console_auth;
+mod console_browser;
 mod csv_exports;
 mod export;
 mod fixtures;

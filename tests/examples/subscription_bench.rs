@@ -68,6 +68,7 @@ async fn run(options: sqlx::postgres::PgConnectOptions, messages: usize) -> anyh
         widget: livedesk::config::WidgetArgs::default(),
         sla: livedesk::config::SlaArgs::default(),
         routing: livedesk::config::RoutingArgs::default(),
+        console: livedesk::config::ConsoleArgs::default(),
     };
     let app = Application::build(pool, &config).await?;
     let address = format!("ws://127.0.0.1:{}/graphql/ws", app.port());

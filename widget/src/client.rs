@@ -101,10 +101,31 @@ impl Geo {
             .and_then(iso_country);
         from_header.or_else(|| {
             let (db, ip) = (self.db.as_ref()?, ip?);
-            let found: maxminddb::geoip2::Country<'_> = db.lookup(ip).ok()??;
-            found.country?.iso_code.and_then(iso_country)
+            let found: CountryRecord<'_> = db.lookup(ip).ok()??;
+            found
+                .country
+                .and_then(|c| c.iso_code)
+                .or(found.country_code)
+                .and_then(iso_country)
         })
     }
+}
+
+/// A country database's record: MaxMind's GeoIP2 / GeoLite2 layout
+/// (`country.iso_code`) or ip-location-db's (`country_code`), the freely
+/// licensed databases `livedesk demo` uses.
+#[derive(Debug, serde::Deserialize)]
+struct CountryRecord<'a> {
+    #[serde(borrow, default)]
+    country: Option<IsoCode<'a>>,
+    #[serde(default)]
+    country_code: Option<&'a str>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct IsoCode<'a> {
+    #[serde(default)]
+    iso_code: Option<&'a str>,
 }
 
 /// `code` upper-cased if it is two ASCII letters (`XX` and `T1`, which

@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use sqlx::PgPool;
 
 use super::{CsvExport, caller, id, refuse, time};
 use crate::GraphQl;
@@ -29,14 +28,14 @@ pub(crate) async fn conversations_csv(
     headers: HeaderMap,
     Query(params): Query<ConversationsCsvParams>,
 ) -> Response {
-    match prepare(&state.api.pool, &headers, params).await {
+    match prepare(&state.api, &headers, params).await {
         Ok(export) => export.respond(state.api.pool.clone()),
         Err(error) => refuse(&error),
     }
 }
 
-async fn prepare(pool: &PgPool, headers: &HeaderMap, params: ConversationsCsvParams) -> ApiResult<CsvExport> {
-    let principal = caller(pool, headers).await?;
+async fn prepare(api: &crate::Api, headers: &HeaderMap, params: ConversationsCsvParams) -> ApiResult<CsvExport> {
+    let principal = caller(api, headers).await?;
     let site = id("siteId", params.site_id)?;
     let from = time("from", params.from)?;
     let to = time("to", params.to)?;

@@ -1,5 +1,5 @@
 //! Reports and exports over plain HTTP, for spreadsheets and scripts, with
-//! `Authorization: Bearer <token>`:
+//! `Authorization: Bearer <token>` (or the console's session cookie):
 //!
 //! - `GET /reports/sla.csv?siteId=…&from=…&to=…&groupBy=agent|team`
 //!   ([`sla`]): the GraphQL `slaReport`.
@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use uuid::Uuid;
 
-use crate::auth::{Principal, authenticate, bearer};
+use crate::auth::Principal;
 use crate::csv;
 use crate::error::{ApiError, ApiResult};
 use crate::reads;
@@ -146,13 +146,10 @@ impl CsvExport {
     }
 }
 
-/// The caller of a report request, from its bearer token.
-async fn caller(pool: &PgPool, headers: &HeaderMap) -> ApiResult<Principal> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer);
-    authenticate(pool, token).await
+/// The caller of a report request: a bearer token or the console's
+/// session cookie (with its same-origin checks).
+async fn caller(api: &crate::Api, headers: &HeaderMap) -> ApiResult<Principal> {
+    crate::console::authenticate_request(&api.pool, &api.config.console, headers).await
 }
 
 fn required(name: &str, value: Option<String>) -> ApiResult<String> {

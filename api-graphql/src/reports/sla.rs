@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use sqlx::PgPool;
 
 use super::{CsvExport, caller, id, refuse, time};
 use crate::GraphQl;
@@ -34,14 +33,14 @@ pub(crate) async fn sla_csv(
     headers: HeaderMap,
     Query(params): Query<SlaCsvParams>,
 ) -> Response {
-    match prepare(&state.api.pool, &headers, params).await {
+    match prepare(&state.api, &headers, params).await {
         Ok(export) => export.respond(state.api.pool.clone()),
         Err(error) => refuse(&error),
     }
 }
 
-async fn prepare(pool: &PgPool, headers: &HeaderMap, params: SlaCsvParams) -> ApiResult<CsvExport> {
-    let principal = caller(pool, headers).await?;
+async fn prepare(api: &crate::Api, headers: &HeaderMap, params: SlaCsvParams) -> ApiResult<CsvExport> {
+    let principal = caller(api, headers).await?;
     let site = id("siteId", params.site_id)?;
     let from = time("from", params.from)?;
     let to = time("to", params.to)?;

@@ -39,7 +39,7 @@ pub(crate) async fn transcript_csv(
 }
 
 async fn prepare(api: &Api, headers: &HeaderMap, params: TranscriptCsvParams) -> ApiResult<CsvExport> {
-    let principal = caller(&api.pool, headers).await?;
+    let principal = caller(api, headers).await?;
     let conversation = id("conversationId", params.conversation_id)?;
     let row = reads::conversation(&api.pool, conversation)
         .await?

@@ -6,6 +6,7 @@ mod admin;
 mod as_of;
 mod conversation;
 pub(crate) mod history;
+mod invite;
 mod profile;
 mod query;
 pub(crate) mod report;
@@ -44,6 +45,7 @@ pub struct MutationRoot(
     profile::ProfileMutation,
     admin::AdminMutation,
     admin::TeamMutation,
+    invite::InviteMutation,
     sla::SlaMutation,
     routing::RoutingMutation,
 );

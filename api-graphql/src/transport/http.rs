@@ -14,8 +14,10 @@
 //!   as the specification asks for legacy clients. A body that is not a
 //!   GraphQL request is 400, a wrong content type 415, an oversized body
 //!   413.
-//! - `Authorization: Bearer <token>` is required; without a valid one the
-//!   answer is 401 with `UNAUTHENTICATED`.
+//! - `Authorization: Bearer <token>` or the console's session cookie is
+//!   required; without a valid one the answer is 401 with
+//!   `UNAUTHENTICATED`. A cookie request from another origin, or without
+//!   `X-Livedesk-Console`, is 403 `FORBIDDEN` ([`crate::console::cookie`]).
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -28,7 +30,7 @@ use serde::Deserialize;
 
 use super::{code_argument_errors, coded_error, operation_type, request_error};
 use crate::GraphQl;
-use crate::auth::{authenticate, bearer};
+use crate::console::authenticate_request;
 use crate::error::ApiError;
 
 /// Largest request body accepted, in bytes.
@@ -226,20 +228,19 @@ pub async fn post(State(state): State<GraphQl>, headers: HeaderMap, body: Body) 
 }
 
 async fn execute(state: GraphQl, headers: &HeaderMap, media: Media, request: Request) -> axum::response::Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| bearer(v).unwrap_or(""));
-    let principal = match authenticate(&state.api.pool, token.filter(|t| !t.is_empty())).await {
+    let principal = match authenticate_request(&state.api.pool, &state.api.config.console, headers).await {
         Ok(principal) => principal,
         Err(error) => {
             let status = match error {
                 ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             let mut out = refuse(status, media, coded_error(error.message(), error.code()));
-            out.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            if status == StatusCode::UNAUTHORIZED {
+                out.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
             return out;
         }
     };

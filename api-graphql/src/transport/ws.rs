@@ -7,7 +7,8 @@
 //! | no `graphql-transport-ws` subprotocol | close 4406 |
 //! | no `connection_init` within the init timeout | close 4408 |
 //! | a second `connection_init` | close 4429 |
-//! | `connection_init` without a valid token | close 4403 |
+//! | `connection_init` without a valid token (or console session cookie) | close 4403 |
+//! | the console session of the connection ended (signed out, expired) | close 4403 at the next ping |
 //! | `subscribe` before `connection_ack` | close 4401 |
 //! | `subscribe` with an id already running | close 4409 |
 //! | a message that is not a protocol message | close 4400 |
@@ -35,6 +36,7 @@ use std::time::Duration;
 use async_graphql::{Request, Response};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -116,10 +118,24 @@ impl WsMetrics {
     }
 }
 
-/// `GET /graphql/ws`.
-pub async fn upgrade(State(state): State<GraphQl>, ws: WebSocketUpgrade) -> impl IntoResponse {
+/// `GET /graphql/ws`. A browser signed in to the console is authenticated
+/// by its session cookie, read here; the upgrade is refused (403) when the
+/// cookie comes from a page of another origin.
+pub async fn upgrade(
+    State(state): State<GraphQl>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> axum::response::Response {
+    let session = crate::console::cookie::session_secret(&headers).map(str::to_owned);
+    if session.is_some()
+        && let Err(error) = crate::console::cookie::require_same_origin_upgrade(&headers)
+    {
+        let body = serde_json::json!({ "error": { "code": error.code(), "message": error.message() } });
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
     ws.protocols([PROTOCOL])
-        .on_upgrade(move |socket| async move { Connection::run(state, socket).await })
+        .on_upgrade(move |socket| async move { Connection::run(state, socket, session).await })
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +233,12 @@ struct Connection {
     config: ApiConfig,
     outbox: Outbox,
     principal: Option<Principal>,
+    /// The console session cookie of the upgrade, if any: it authenticates
+    /// a `connection_init` without a token, and is checked again at every
+    /// ping so that signing out ends the connection too.
+    session: Option<String>,
+    /// Whether the principal came from `session`.
+    by_session: bool,
     init_received: bool,
     running: HashMap<String, AbortHandle>,
     finished: mpsc::UnboundedSender<(String, tokio::task::Id)>,
@@ -225,7 +247,7 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(state: GraphQl, socket: WebSocket) {
+    async fn run(state: GraphQl, socket: WebSocket, session: Option<String>) {
         let config = state.api.config.clone();
         let api = state.api.clone();
         api.ws_metrics.opened();
@@ -250,6 +272,8 @@ impl Connection {
             config: config.clone(),
             outbox: outbox.clone(),
             principal: None,
+            session,
+            by_session: false,
             init_received: false,
             running: HashMap::new(),
             finished,
@@ -282,6 +306,8 @@ impl Connection {
                 _ = ping.tick() => {
                     if last_heard.elapsed() > config.ws_ping_interval * 2 {
                         outbox.close(close::KEEPALIVE_TIMEOUT, "no pong within two ping intervals");
+                    } else if !connection.session_lives().await {
+                        outbox.close(close::FORBIDDEN, "the console session has ended");
                     } else {
                         outbox.control(serde_json::json!({ "type": "ping" }));
                     }
@@ -349,7 +375,17 @@ impl Connection {
             .and_then(|a| a.as_str())
             .and_then(bearer)
             .map(str::to_owned);
-        match authenticate(&self.state.api.pool, token.as_deref()).await {
+        let api = &self.state.api;
+        let authenticated = match (&token, &self.session) {
+            (None, Some(secret)) => {
+                self.by_session = true;
+                crate::console::session::resolve(&api.pool, &api.config.console, secret)
+                    .await
+                    .map(|(principal, _)| principal)
+            }
+            _ => authenticate(&api.pool, token.as_deref()).await,
+        };
+        match authenticated {
             Ok(principal) => {
                 if let Some(agent) = principal.agent_id() {
                     self._console = Some(self.state.api.consoles.connect(agent.0));
@@ -358,6 +394,21 @@ impl Connection {
                 self.outbox.control(serde_json::json!({ "type": "connection_ack" }));
             }
             Err(_) => self.outbox.close(close::FORBIDDEN, "Forbidden"),
+        }
+    }
+
+    /// Whether the console session this connection was authenticated with
+    /// still lives (always, for a token).
+    async fn session_lives(&self) -> bool {
+        let (true, Some(secret)) = (self.by_session, &self.session) else {
+            return true;
+        };
+        let api = &self.state.api;
+        match crate::console::session::resolve(&api.pool, &api.config.console, secret).await {
+            Ok(_) => true,
+            Err(crate::error::ApiError::Unauthenticated(_)) => false,
+            // A database hiccup does not sign anyone out.
+            Err(_) => true,
         }
     }
 

@@ -60,6 +60,14 @@ pub enum AgentCommand {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The person set a console password (by an invitation link, or the
+    /// first-run set-up). Neither the password nor its hash is recorded:
+    /// the event says only that a password was set. An invited agent who
+    /// sets a password has accepted the invitation.
+    SetPassword {
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Change the most conversations handled at once.
     ChangeCapacity {
         /// At most [`MAX_CAPACITY`](super::MAX_CAPACITY).

@@ -52,6 +52,8 @@ pub enum AgentEvent {
     PresenceChanged(AgentPresenceChanged),
     /// See [`AgentCapacityChanged`].
     CapacityChanged(AgentCapacityChanged),
+    /// See [`AgentPasswordSet`].
+    PasswordSet(AgentPasswordSet),
 }
 
 event_codec! {
@@ -63,6 +65,7 @@ event_codec! {
         NotificationPreferenceChanged(NotificationPreferenceChanged): "NotificationPreferenceChanged", v = 1;
         PresenceChanged(AgentPresenceChanged): "AgentPresenceChanged", v = 1;
         CapacityChanged(AgentCapacityChanged): "AgentCapacityChanged", v = 1;
+        PasswordSet(AgentPasswordSet): "AgentPasswordSet", v = 1;
     }
 }
 
@@ -132,6 +135,15 @@ pub struct AgentPresenceChanged {
 pub struct AgentCapacityChanged {
     /// Maximum concurrent conversations now.
     pub max_concurrent: u16,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The agent set a console password. The password and its hash are kept
+/// out of the log (the hash lives beside the read models and is never
+/// exported); the event records only that a password was set, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentPasswordSet {
     /// When.
     pub at: DateTime<Utc>,
 }

@@ -3,7 +3,8 @@
 //!
 //! Rules kept here: an agent is invited once, with a valid email and at
 //! least one site role (never the integrator role, which is for tokens);
-//! presence changes need an activated agent; display names are 1 to 64
+//! presence changes need an activated agent; setting a password accepts
+//! the invitation; display names are 1 to 64
 //! characters; capacity is at most 500.
 
 mod command;
@@ -16,8 +17,8 @@ use chrono::{DateTime, Utc};
 
 pub use command::{AgentCommand, AgentError};
 pub use event::{
-    AgentActivated, AgentCapacityChanged, AgentDisplayNameChanged, AgentEvent, AgentInvited, AgentPresenceChanged,
-    AgentRoleChanged, NotificationPreference, NotificationPreferenceChanged, Presence,
+    AgentActivated, AgentCapacityChanged, AgentDisplayNameChanged, AgentEvent, AgentInvited, AgentPasswordSet,
+    AgentPresenceChanged, AgentRoleChanged, NotificationPreference, NotificationPreferenceChanged, Presence,
 };
 pub use state::{AgentProfile, AgentState};
 
@@ -95,6 +96,14 @@ impl Aggregate for Agent {
                     profile.presence != presence,
                     AgentEvent::PresenceChanged(AgentPresenceChanged { presence, at }),
                 )
+            }
+            AgentCommand::SetPassword { at } => {
+                let set = AgentEvent::PasswordSet(AgentPasswordSet { at });
+                Ok(if active {
+                    vec![set]
+                } else {
+                    vec![AgentEvent::Activated(AgentActivated { at }), set]
+                })
             }
             AgentCommand::ChangeCapacity { max_concurrent, at } => {
                 if max_concurrent > MAX_CAPACITY {

@@ -85,7 +85,7 @@ pub(super) fn evolve(state: AgentState, event: &AgentEvent) -> AgentState {
 
 fn apply(profile: &mut AgentProfile, event: &AgentEvent) {
     match event {
-        AgentEvent::Invited(_) | AgentEvent::Activated(_) => {}
+        AgentEvent::Invited(_) | AgentEvent::Activated(_) | AgentEvent::PasswordSet(_) => {}
         AgentEvent::RoleChanged(e) => match e.role {
             Some(role) => {
                 profile.roles.insert(e.site_id, role);

@@ -126,3 +126,18 @@ fn a_display_name_longer_than_64_characters_is_rejected() {
             .into(),
         );
 }
+
+#[test]
+fn setting_a_password_accepts_the_invitation_and_records_no_secret() {
+    let set = AgentEvent::PasswordSet(AgentPasswordSet { at: at(3) });
+    given([invited()])
+        .when(AgentCommand::SetPassword { at: at(3) })
+        .then([AgentEvent::Activated(AgentActivated { at: at(3) }), set.clone()]);
+    let state = given([invited(), activated()])
+        .when(AgentCommand::SetPassword { at: at(3) })
+        .then([set]);
+    assert!(matches!(state, AgentState::Active(_)));
+    given_no_events::<Agent>()
+        .when(AgentCommand::SetPassword { at: at(3) })
+        .then_error(AgentError::NotInvited);
+}

@@ -337,6 +337,7 @@ fn fold_agent(agents: &mut Folded<AgentRow>, id: Uuid, e: AgentEvent, position: 
             row.max_concurrent = i32::from(c.max_concurrent);
             c.at
         }
+        AgentEvent::PasswordSet(p) => p.at,
     };
     row.updated_at = row.updated_at.max(at);
     row.position = position;
