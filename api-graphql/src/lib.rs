@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use livedesk_eventstore::PgEventStore;
+use livedesk_eventstore::{PgEventStore, TypingRelay};
 use livedesk_projections::ProjectionRuntime;
 use sqlx::PgPool;
 
@@ -72,6 +72,12 @@ pub struct Api {
     pub(crate) ws_metrics: transport::ws::WsMetrics,
     /// The one-time token of the first-run set-up.
     pub(crate) setup: console::SetupToken,
+    /// Bumped when console sessions end here (sign out, everywhere): the
+    /// sockets of this process authenticated by a session check theirs at
+    /// once (other processes' at their next ping).
+    pub(crate) sessions_ended: tokio::sync::watch::Sender<u64>,
+    /// Typing presence (`setTyping`, the `typing` subscription).
+    pub(crate) typing: TypingRelay,
 }
 
 /// The state of the GraphQL routes.
@@ -89,9 +95,15 @@ impl std::fmt::Debug for GraphQl {
 
 impl GraphQl {
     /// The schema over `store`, answering mutations once `projections`
-    /// show them and feeding subscriptions from their batches. Starts the
-    /// feed task on the current runtime.
-    pub fn new(store: PgEventStore, projections: Arc<ProjectionRuntime>, config: ApiConfig) -> Self {
+    /// show them and feeding subscriptions from their batches; typing
+    /// presence goes through `typing`. Starts the feed task on the current
+    /// runtime.
+    pub fn new(
+        store: PgEventStore,
+        projections: Arc<ProjectionRuntime>,
+        config: ApiConfig,
+        typing: TypingRelay,
+    ) -> Self {
         let pool = store.pool().clone();
         let feed = feed::Feed::start(pool.clone(), &projections);
         let api = Arc::new(Api {
@@ -103,6 +115,8 @@ impl GraphQl {
             consoles: consoles::Consoles::default(),
             ws_metrics: transport::ws::WsMetrics::default(),
             setup: console::SetupToken::generate(),
+            sessions_ended: tokio::sync::watch::channel(0).0,
+            typing,
         });
         let schema = schema::builder().data(api.clone()).finish();
         Self { schema, api }

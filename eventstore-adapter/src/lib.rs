@@ -18,6 +18,7 @@ pub use error::StoreError;
 pub use memory::MemoryEventStore;
 pub use metrics::StoreMetrics;
 pub use port::{AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, Limits};
+pub use postgres::typing::{TypingNotice, TypingRelay, Typist};
 pub use postgres::{PgEventStore, PgStoreConfig};
 
 /// The schema of the event store and the read models (the top-level

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use livedesk_eventstore::{Limits, PgEventStore, PgStoreConfig};
+use livedesk_eventstore::{Limits, PgEventStore, PgStoreConfig, TypingRelay};
 use livedesk_projections::{ProjectionRuntime, RuntimeConfig};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -62,13 +62,16 @@ impl Application {
             }
             api_config.console.public_url = format!("http://{local}");
         }
-        let graphql = GraphQl::new(store.clone(), projections.clone(), api_config);
+        // One LISTEN for typing per process, shared by the API and the widget.
+        let typing = TypingRelay::start(store.pool());
+        let graphql = GraphQl::new(store.clone(), projections.clone(), api_config, typing.clone());
         let consoles = graphql.clone();
         let widget = Widget::start(
             store.clone(),
             projections.clone(),
             config.widget.to_config()?,
             Arc::new(move || consoles.console_agents()),
+            typing,
         )
         .map_err(|e| anyhow::anyhow!(e))
         .context("starting the widget API")?;

@@ -522,3 +522,25 @@ pub async fn visitors_by_external_id(pool: &PgPool, site: Uuid, external: &str) 
     .await?;
     Ok(unwrap_rows(rows))
 }
+
+/// How many conversations of `site` each status holds, for the assignee
+/// and provider of `filter` (its status and search are not applied): the
+/// inbox's folder counts.
+pub async fn conversation_counts(
+    pool: &PgPool,
+    site: Uuid,
+    filter: &InboxFilter,
+) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+    let counted: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM conversations WHERE site_id = $1 \
+            AND ($2::uuid IS NULL OR assignee_id = $2) \
+            AND ($3::text IS NULL OR provider = $3) \
+          GROUP BY status",
+    )
+    .bind(site)
+    .bind(filter.assigned_to)
+    .bind(filter.provider.as_deref())
+    .fetch_all(pool)
+    .await?;
+    Ok(counted.into_iter().collect())
+}

@@ -287,14 +287,26 @@ await scenario("two agents and a visitor: live view, unread with a notification,
   await v.page.waitForSelector(`#livedesk-badge:text-is('Live agent · ${winner.who.name}')`);
   await loser.page.locator(`[data-testid=live-agent]:has-text("${winner.who.name}")`).waitFor();
 
-  // A reply the visitor sees; a note the visitor never sees.
+  // Typing, both ways: the visitor's keys show in both consoles and clear
+  // when the input is emptied.
+  await v.page.locator("#livedesk-input").pressSequentially("Do you");
+  for (const p of [winner.page, loser.page]) await p.locator("[data-testid=typing]", { hasText: "Visitor is typing…" }).waitFor();
+  await v.page.fill("#livedesk-input", "");
+  await winner.page.locator("[data-testid=typing]:text-is('')").waitFor();
+
+  // A reply the visitor sees (and sees being typed); a note the visitor
+  // never sees, not even as typing.
   const reply = `Hi, ${winner.who.name} here (${run}). Returns are free within 30 days.`;
   await winner.page.fill("[data-testid=composer]", reply);
+  await v.page.locator("#livedesk-typing", { hasText: `${winner.who.name} is typing…` }).waitFor();
   await winner.page.click("[data-testid=send]");
   await v.page.locator(".livedesk-message[data-author='agent']", { hasText: reply }).waitFor();
+  await v.page.locator("#livedesk-typing:text-is('')").waitFor();
   const note = `Internal ${run}: VIP, offer the free label`;
   await winner.page.click("[data-testid=note-toggle]");
   await winner.page.fill("[data-testid=composer]", note);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert((await v.page.textContent("#livedesk-typing")) === "", "a note is never shown to the visitor as typing");
   await winner.page.click("[data-testid=send]");
   await winner.page.locator(".msg-note", { hasText: note }).waitFor();
   await loser.page.locator(".msg-note", { hasText: note }).waitFor();
@@ -450,12 +462,15 @@ await scenario("keyboard: j/k move through the inbox, c focuses the composer, Es
   }
   await page.locator("[data-testid=composer]").waitFor();
   await page.keyboard.press("c");
-  await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "composer", null, { timeout: 3000 });
+  // `eventually`, not waitForFunction: its polling evaluates a string,
+  // which the console's CSP refuses (a flake whenever the first look fails).
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? null);
+  await eventually("the composer focused", async () => (await focused()) === "composer", 3000);
   await page.keyboard.type("ja");
   assert(page.url().endsWith(first), "typing j in the composer does not move");
   await page.locator("[data-testid=composer]").fill("");
   await page.keyboard.press("Escape");
-  await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") !== "composer", null, { timeout: 3000 });
+  await eventually("the composer left", async () => (await focused()) !== "composer", 3000);
   await page.keyboard.press("?");
   await page.locator("dialog[open] >> text=Keyboard shortcuts").waitFor();
   await page.keyboard.press("Escape");
@@ -549,6 +564,15 @@ await scenario("admin: invite an agent (link shown), issue an API token (secret 
     await invitee.getByLabel("Choose a password").waitFor();
     await invitee.context().close();
   }
+
+  // Site settings: the widget switch goes through the API and back.
+  await clickNav(page, "/admin/settings");
+  await page.locator("[data-testid=widget-state]", { hasText: "The widget is on" }).waitFor();
+  await page.click("[data-testid=widget-toggle]");
+  await page.locator("[data-testid=widget-state]", { hasText: "The widget is off" }).waitFor();
+  await page.click("[data-testid=widget-toggle]");
+  await page.locator("[data-testid=widget-state]", { hasText: "The widget is on" }).waitFor();
+  await axe(page, "admin settings");
 
   await clickNav(page, "/admin/tokens");
   await page.getByLabel("Token name").fill(`CRM ${run}`);

@@ -287,3 +287,160 @@ async fn a_burst_of_visitor_messages_notifies_each_one_once(pool: PgPool) {
     assert!(wrong.is_empty(), "notified other than once: {wrong:?}");
     assert_eq!(seen.len(), expected.len());
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_inbox_counts_each_folder_with_its_filters(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let ana = site.agent("Ana", Role::Agent).await;
+    let mut conversations = Vec::new();
+    for n in 0..4 {
+        conversations.push(site.open_conversation(&format!("question {n}")).await.0);
+    }
+    let assign = "mutation($c: ID!) { assignToMe(conversationId: $c) { id } }";
+    let done = "mutation($c: ID!) { setConversationStatus(conversationId: $c, status: DONE) { id } }";
+    data(&app, &ana.token, assign, json!({ "c": conversations[0].to_string() })).await;
+    data(&app, &ana.token, assign, json!({ "c": conversations[1].to_string() })).await;
+    data(&app, &ana.token, done, json!({ "c": conversations[1].to_string() })).await;
+    site.settle().await;
+
+    let counts = "query($s: ID!, $me: Boolean) { conversationCounts(siteId: $s, assignedToMe: $me) { \
+                  unread unresolved done all } }";
+    let everyone = data(&app, &ana.token, counts, json!({ "s": site.site.to_string() })).await;
+    let mine = data(
+        &app,
+        &ana.token,
+        counts,
+        json!({ "s": site.site.to_string(), "me": true }),
+    )
+    .await;
+    let folders = |v: &serde_json::Value| {
+        let c = &v["conversationCounts"];
+        [&c["unread"], &c["unresolved"], &c["done"], &c["all"]].map(|n| n.as_i64().unwrap_or(-1))
+    };
+    assert_eq!(folders(&everyone), [3, 0, 1, 4], "{everyone}");
+    assert_eq!(folders(&mine), [1, 0, 1, 2], "{mine}");
+
+    let other = Fixture::new(&app).await;
+    let (status, body) = post(&app, Some(&ana.token), counts, json!({ "s": other.site.to_string() })).await;
+    assert_eq!((status, code(&body)), (200, "FORBIDDEN"), "{body}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_live_session_is_read_by_id_on_its_own_site_only(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let ana = site.agent("Ana", Role::Agent).await;
+    let session = site.start_session("ABC123").await;
+    site.settle().await;
+    let query = "query($id: ID!) { liveSession(id: $id) { id currentPath } }";
+
+    let found = data(&app, &ana.token, query, json!({ "id": session.to_string() })).await;
+    assert_eq!(found["liveSession"]["id"], session.to_string(), "{found}");
+    let unknown = data(
+        &app,
+        &ana.token,
+        query,
+        json!({ "id": uuid::Uuid::now_v7().to_string() }),
+    )
+    .await;
+    assert!(unknown["liveSession"].is_null());
+
+    let other = Fixture::new(&app).await;
+    let stranger = other.agent("Sam", Role::Agent).await;
+    let (_, refused) = post(&app, Some(&stranger.token), query, json!({ "id": session.to_string() })).await;
+    assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn admins_switch_the_widget_rename_the_site_and_require_signed_identities(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let ada = site.agent("Ada", Role::Admin).await;
+    let ana = site.agent("Ana", Role::Agent).await;
+    let s = json!({ "s": site.site.to_string() });
+    let widget = "mutation($s: ID!, $on: Boolean!) { setWidgetEnabled(siteId: $s, enabled: $on) { widgetEnabled } }";
+    let identity = "mutation($s: ID!, $r: Boolean!, $rotate: Boolean!) { \
+                    configureIdentityVerification(siteId: $s, required: $r, rotateSecret: $rotate) { required configured secret } }";
+    let vars = |extra: serde_json::Value| {
+        let mut v = s.clone();
+        v.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        v
+    };
+
+    // Agents may not; nothing is appended.
+    let before = crate::fixtures::event_count(&app).await;
+    for (query, extra) in [
+        (widget, json!({ "on": false })),
+        (identity, json!({ "r": true, "rotate": false })),
+    ] {
+        let (_, refused) = post(&app, Some(&ana.token), query, vars(extra)).await;
+        assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+    }
+    assert_eq!(crate::fixtures::event_count(&app).await, before);
+
+    let off = data(&app, &ada.token, widget, vars(json!({ "on": false }))).await;
+    assert_eq!(off["setWidgetEnabled"]["widgetEnabled"], false);
+    let start = json!({ "widgetKey": site.widget_key(), "tabId": "t1", "path": "/" });
+    let mut refused = None;
+    for _ in 0..50 {
+        let answer = app
+            .http
+            .post(format!("{}/widget/v1/sessions", app.address))
+            .json(&start)
+            .send()
+            .await
+            .expect("widget");
+        if answer.status() == 403 {
+            refused = Some(answer.json::<serde_json::Value>().await.expect("json"));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refused.expect("the widget refuses")["error"]["code"], "site_disabled");
+    let on = data(&app, &ada.token, widget, vars(json!({ "on": true }))).await;
+    assert_eq!(on["setWidgetEnabled"]["widgetEnabled"], true);
+
+    let first = data(&app, &ada.token, identity, vars(json!({ "r": true, "rotate": false }))).await;
+    let first = &first["configureIdentityVerification"];
+    let secret = first["secret"].as_str().expect("a new secret, once").to_owned();
+    assert!(secret.len() >= 32 && first["required"] == true, "{first}");
+    let again = data(&app, &ada.token, identity, vars(json!({ "r": false, "rotate": false }))).await;
+    assert!(
+        again["configureIdentityVerification"]["secret"].is_null(),
+        "the secret is kept and not shown"
+    );
+    let rotated = data(&app, &ada.token, identity, vars(json!({ "r": true, "rotate": true }))).await;
+    let rotated = rotated["configureIdentityVerification"]["secret"]
+        .as_str()
+        .expect("rotated");
+    assert_ne!(rotated, secret);
+    let shown = data(
+        &app,
+        &ada.token,
+        "query($s: ID!) { site(id: $s) { widgetEnabled identityVerification { required configured secret } } }",
+        s.clone(),
+    )
+    .await;
+    assert_eq!(
+        shown["site"]["identityVerification"],
+        json!({ "required": true, "configured": true, "secret": null }),
+        "{shown}"
+    );
+
+    let renamed = data(
+        &app,
+        &ada.token,
+        "mutation($s: ID!) { updateSiteProfile(siteId: $s, name: \"Bakery\", allowedOrigins: [\"https://bakery.example\"]) \
+         { name allowedOrigins } }",
+        s.clone(),
+    )
+    .await;
+    assert_eq!(renamed["updateSiteProfile"]["name"], "Bakery", "{renamed}");
+    assert_eq!(
+        renamed["updateSiteProfile"]["allowedOrigins"][0],
+        "https://bakery.example"
+    );
+}

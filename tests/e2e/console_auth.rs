@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::fixtures::{Fixture, WsClient, code, data, event_count};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_app_with_console, widget_args};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with_console, widget_args};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -369,11 +369,9 @@ async fn cross_site_requests_with_the_cookie_are_refused_and_append_nothing(pool
 
 #[sqlx::test(migrations = false)]
 async fn signing_out_ends_the_session_and_everywhere_ends_them_all_with_their_sockets(pool: PgPool) {
-    let ws = WsConfig {
-        ping_interval_ms: 200,
-        ..WsConfig::default()
-    };
-    let app = spawn_app_with(pool, ws).await;
+    // Pings every 15 s: a socket closed within the client's 10 s wait was
+    // closed by the sign-out itself.
+    let app = spawn_app(pool).await;
     let site = Fixture::new(&app).await;
     site.agent_with_password("Ana", Role::Agent, PASSWORD).await;
     let mut laptop = Tab::new(&app);
@@ -764,4 +762,39 @@ async fn an_unbuilt_console_says_how_to_build_it(pool: PgPool) {
         .expect("page");
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(page.text().await.expect("html").contains("npm run build"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn admins_change_roles_and_a_removed_agent_s_session_ends(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let site = Fixture::new(&app).await;
+    let ada = site.agent_with_password("Ada", Role::Admin, PASSWORD).await;
+    let ana = site.agent_with_password("Ana", Role::Agent, PASSWORD).await;
+    let mut tab = Tab::new(&app);
+    assert_eq!(tab.sign_in(&email("Ana"), PASSWORD).await.0, StatusCode::OK);
+    let set = "mutation($s: ID!, $a: ID!, $r: Role) { setAgentRole(siteId: $s, agentId: $a, role: $r) }";
+    let vars =
+        |agent: uuid::Uuid, role: Value| json!({ "s": site.site.to_string(), "a": agent.to_string(), "r": role });
+
+    let before = event_count(&app).await;
+    let (_, refused) = tab.graphql(set, vars(ada.id, json!("AGENT"))).await;
+    assert_eq!(code(&refused), "FORBIDDEN", "agents may not: {refused}");
+    let (_, own) = crate::fixtures::post(&app, Some(&ada.token), set, vars(ada.id, json!("AGENT"))).await;
+    assert_eq!(code(&own), "BAD_USER_INPUT", "nobody changes their own role: {own}");
+    let (_, unknown) =
+        crate::fixtures::post(&app, Some(&ada.token), set, vars(uuid::Uuid::now_v7(), json!("AGENT"))).await;
+    assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
+    assert_eq!(event_count(&app).await, before, "refusals append nothing");
+
+    data(&app, &ada.token, set, vars(ana.id, json!("SUPERVISOR"))).await;
+    assert_eq!(tab.graphql(ME, json!({})).await.1["data"]["me"]["role"], "SUPERVISOR");
+    data(&app, &ada.token, set, vars(ana.id, Value::Null)).await;
+    let (_, ended) = tab.graphql(ME, json!({})).await;
+    assert_eq!(code(&ended), "UNAUTHENTICATED", "removed from the site: {ended}");
+    let (status, body) = Tab::new(&app).sign_in(&email("Ana"), PASSWORD).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "{body}"
+    );
 }

@@ -22,4 +22,5 @@ mod report;
 mod routing;
 mod sla;
 mod subscriptions;
+mod typing;
 mod widget;

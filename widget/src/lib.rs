@@ -37,7 +37,7 @@ use axum::Router;
 use livedesk_domain::conversation::Conversation;
 use livedesk_domain::session::Session;
 use livedesk_domain::visitor::Visitor;
-use livedesk_eventstore::{CommandService, PgEventStore};
+use livedesk_eventstore::{CommandService, PgEventStore, TypingRelay};
 use livedesk_projections::ProjectionRuntime;
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
@@ -76,6 +76,8 @@ pub struct Inner {
     pub(crate) conversations: CommandService<PgEventStore, Conversation>,
     pub(crate) assistant: Option<assistant::Assistant>,
     pub(crate) stats: Stats,
+    /// Typing presence between visitors and agents (not in the log).
+    pub(crate) typing: TypingRelay,
     consoles: ConsoleAgents,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -105,8 +107,9 @@ impl Deref for Widget {
 
 impl Widget {
     /// The widget API over `store`, reading `projections`' read models;
-    /// `consoles` says which agents have a console connected here. Starts
-    /// its background tasks (site view, live feed, liveness, the sweep
+    /// `consoles` says which agents have a console connected here; typing
+    /// notices go out and come in through `typing`. Starts its background
+    /// tasks (site view, live feed, typing feed, liveness, the sweep
     /// contender) on the current runtime.
     ///
     /// # Errors
@@ -118,6 +121,7 @@ impl Widget {
         projections: Arc<ProjectionRuntime>,
         config: WidgetConfig,
         consoles: ConsoleAgents,
+        typing: TypingRelay,
     ) -> Result<Self, String> {
         let geo = client::Geo::open(config.country_header.clone(), config.geoip_db.as_deref())
             .map_err(|e| format!("opening the GeoIP database: {e}"))?;
@@ -147,12 +151,14 @@ impl Widget {
                 projections,
                 geo,
                 consoles,
+                typing,
                 tasks: Mutex::new(Vec::new()),
             }),
         };
         let tasks = vec![
             widget.sites.follow(),
             tokio::spawn(widget.hub.clone().follow(widget.store.clone())),
+            tokio::spawn(widget.hub.clone().follow_typing(widget.typing.subscribe())),
             tokio::spawn(sweep::touch(widget.clone())),
             tokio::spawn(sweep::contend(widget.clone())),
         ];

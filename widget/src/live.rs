@@ -2,7 +2,9 @@
 //! WebSocket of the process. A socket subscribes with its session, its
 //! visitor and its conversation; conversation events the visitor may see
 //! (`visible_to_visitor`: never notes, assignment or status) and the
-//! session's connection requests and end are sent as JSON.
+//! session's connection requests and end are sent as JSON. Agents' typing
+//! notices (from the [`TypingRelay`](livedesk_eventstore::TypingRelay),
+//! not the log) go to the sockets of their conversation as `typing`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,9 +13,9 @@ use futures::StreamExt;
 use livedesk_domain::conversation::{Conversation, ConversationEvent};
 use livedesk_domain::session::{Session, SessionEvent};
 use livedesk_domain::{Aggregate, RecordedEvent};
-use livedesk_eventstore::{EventStore, Filter, PgEventStore};
+use livedesk_eventstore::{EventStore, Filter, PgEventStore, TypingNotice, Typist};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::view::{Labels, agent_label};
@@ -152,7 +154,30 @@ impl Hub {
             },
             _ => event.decode::<SessionEvent>().ok().and_then(|e| session_frame(&e)),
         };
-        let Some(frame) = frame else { return };
+        if let Some(frame) = frame {
+            self.send(key, &frame);
+        }
+    }
+
+    /// Agents' typing notices, until the relay is gone. The visitor's own
+    /// are not echoed back to them.
+    pub async fn follow_typing(self, mut notices: broadcast::Receiver<Arc<TypingNotice>>) {
+        loop {
+            match notices.recv().await {
+                Ok(notice) => {
+                    if let Some(frame) = typing_frame(&notice) {
+                        self.send(notice.conversation_id, &frame);
+                    }
+                }
+                // Missed notices lapse on the client by themselves.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Queues `frame` on every socket subscribed to `key`.
+    fn send(&self, key: Uuid, frame: &serde_json::Value) {
         let frame: Frame = Arc::from(frame.to_string());
         let registry = self.lock();
         for id in registry.by_key.get(&key).into_iter().flatten() {
@@ -219,6 +244,19 @@ impl Hub {
             _ => return None,
         })
     }
+}
+
+fn typing_frame(notice: &TypingNotice) -> Option<serde_json::Value> {
+    let Typist::Agent { name, .. } = &notice.who else {
+        return None;
+    };
+    Some(json!({
+        "type": "typing",
+        "conversationId": notice.conversation_id,
+        "typing": notice.typing,
+        "agent": { "name": name, "label": agent_label(name) },
+        "at": notice.at,
+    }))
 }
 
 fn session_frame(event: &SessionEvent) -> Option<serde_json::Value> {

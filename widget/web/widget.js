@@ -4,7 +4,7 @@
 //
 // It starts (or resumes) the tab's session with the widget API, keeps one
 // WebSocket open for live messages, shows a chat window with the
-// "Live agent · Name" badge, and exposes `Livedesk.user.tag({...})` and
+// "Live agent · Name" badge and "Name is typing…", and exposes `Livedesk.user.tag({...})` and
 // `Livedesk.user.reset()` for the site's own login and logout code.
 // Plain JavaScript, no dependencies; the API is described in docs/widget.md.
 (() => {
@@ -40,7 +40,16 @@
   let heartbeat = null;
   let reconnectDelay = 500;
   const shown = new Set();
-  const listeners = { message: [], handledBy: [], session: [] };
+  const listeners = { message: [], handledBy: [], session: [], typing: [] };
+  // Typing: sent at most every 2 s while keys are pressed, stopped after
+  // 4 s without one or on send; an agent's shows for at most 6 s unless
+  // repeated (a lost stop never leaves it stuck).
+  const TYPING_REPEAT_MS = 2000;
+  const TYPING_IDLE_MS = 4000;
+  const TYPING_SHOWN_MS = 6000;
+  let typingSentAt = 0;
+  let typingIdle = null;
+  let typingShown = null;
 
   // --- talking to the widget API -------------------------------------------
 
@@ -144,6 +153,7 @@
       try { frame = JSON.parse(event.data); } catch { return; }
       if (frame.type === "message") showMessage(frame.message);
       else if (frame.type === "handled_by" || frame.type === "ready") showHandledBy(frame.handledBy);
+      else if (frame.type === "typing") showTyping(frame);
     };
     ws.onclose = (event) => {
       if (socket !== ws) return;
@@ -171,9 +181,35 @@
     heartbeat = null;
   }
 
+  // The visitor pressed a key in the input. Only once their conversation
+  // exists (their first message opens it): before, nobody could see it.
+  function typed(value) {
+    if (!session || shown.size === 0) return;
+    if (!value.trim()) {
+      stoppedTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!typingSentAt || now - typingSentAt >= TYPING_REPEAT_MS) {
+      typingSentAt = now;
+      call("POST", "typing", { typing: true }).catch(() => {});
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stoppedTyping, TYPING_IDLE_MS);
+  }
+
+  function stoppedTyping() {
+    clearTimeout(typingIdle);
+    typingIdle = null;
+    if (!typingSentAt) return;
+    typingSentAt = 0;
+    call("POST", "typing", { typing: false }).catch(() => {});
+  }
+
   async function send(body) {
     const text = String(body || "").trim();
     if (!text) return null;
+    stoppedTyping();
     const answer = await call("POST", "messages", { body: text, clientMessageId: `c-${randomId()}` });
     if (answer.message) showMessage(answer.message);
     showHandledBy(answer.handledBy);
@@ -207,6 +243,8 @@
     #livedesk-form { display: flex; border-top: 1px solid #e5e7eb; }
     #livedesk-input { flex: 1; border: 0; padding: 10px; font: inherit; outline: none; }
     #livedesk-send { border: 0; padding: 0 14px; background: none; color: #2450d8; font-weight: 600; cursor: pointer; }
+    #livedesk-typing { min-height: 18px; padding: 0 10px; font-size: 12px; font-style: italic;
+      color: #6b7280; background: #f5f6f8; }
     #livedesk-human { border: 0; background: none; color: #2450d8; padding: 4px 10px; cursor: pointer;
       font-size: 12px; text-align: left; }
   `;
@@ -228,25 +266,27 @@
     const messages = element("div", { id: "livedesk-messages", "aria-live": "polite" });
     const input = element("input", { id: "livedesk-input", placeholder: "Write a message…", autocomplete: "off" });
     const form = element("form", { id: "livedesk-form" }, input, element("button", { id: "livedesk-send", type: "submit" }, "Send"));
+    const typing = element("div", { id: "livedesk-typing", "aria-live": "polite" });
     const human = element("button", { id: "livedesk-human", type: "button" }, "Talk to a person");
     const close = element("button", { id: "livedesk-close", type: "button", "aria-label": "Close" }, "×");
     const open = element("button", { id: "livedesk-open", type: "button" }, "Chat with us");
     const root = element("div", { id: "livedesk-root" },
       open,
       element("div", { id: "livedesk-window", role: "dialog", "aria-label": "Chat" },
-        element("div", { id: "livedesk-header" }, badge, close), messages, human, form));
+        element("div", { id: "livedesk-header" }, badge, close), messages, typing, human, form));
     document.head.append(style);
     document.body.append(root);
     open.addEventListener("click", () => root.classList.add("open"));
     close.addEventListener("click", () => root.classList.remove("open"));
     human.addEventListener("click", () => call("POST", "human", {}).catch(() => {}));
+    input.addEventListener("input", () => typed(input.value));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = input.value;
       input.value = "";
       send(text).catch((error) => { input.value = text; showNotice(error.message); });
     });
-    ui = { root, badge, messages, input };
+    ui = { root, badge, messages, input, typing };
   }
 
   function showHandledBy(handledBy) {
@@ -258,9 +298,20 @@
     listeners.handledBy.forEach((f) => f(handledBy));
   }
 
+  // "Ana is typing…" for at most 6 s without a repeat.
+  function showTyping(frame) {
+    clearTimeout(typingShown);
+    const text = frame.typing && frame.agent ? `${frame.agent.name} is typing…` : "";
+    if (ui) ui.typing.textContent = text;
+    if (text) typingShown = setTimeout(() => showTyping({ typing: false }), TYPING_SHOWN_MS);
+    listeners.typing.forEach((f) => f(frame));
+  }
+
   function showMessage(message) {
     if (!message || shown.has(message.id)) return;
     shown.add(message.id);
+    // The agent's message is what their typing was.
+    if (message.author && message.author.type === "agent" && ui && ui.typing.textContent) showTyping({ typing: false });
     if (ui) {
       const author = message.author || {};
       const node = element("div", { class: "livedesk-message", "data-author": author.type || "system" },

@@ -237,6 +237,7 @@ async fn sign_out(State(state): State<GraphQl>, headers: HeaderMap) -> Response 
         cookie::require_same_origin(&headers)?;
         if let Some(secret) = cookie::session_secret(&headers) {
             accounts::revoke_session(&state.api.pool, &crate::auth::hash(secret)).await?;
+            state.api.sessions_ended.send_modify(|n| *n += 1);
         }
         ApiResult::Ok(())
     };
@@ -257,6 +258,7 @@ async fn sign_out_everywhere(State(state): State<GraphQl>, headers: HeaderMap) -
             .agent_id()
             .ok_or_else(|| ApiError::internal("a session without an agent"))?;
         let ended = accounts::revoke_agent_sessions(&state.api.pool, agent.0).await?;
+        state.api.sessions_ended.send_modify(|n| *n += 1);
         tracing::info!(agent = %agent.0, sessions = ended, "console signed out everywhere");
         ApiResult::Ok(())
     };

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::reads;
 use crate::tokens::{self, TokenRequest};
 
-async fn change_site(
+pub(super) async fn change_site(
     ctx: &Context<'_>,
     principal: &Principal,
     site: Uuid,
@@ -30,7 +30,7 @@ async fn change_site(
     Ok(())
 }
 
-async fn site_after(ctx: &Context<'_>, site: Uuid) -> ApiResult<Site> {
+pub(super) async fn site_after(ctx: &Context<'_>, site: Uuid) -> ApiResult<Site> {
     reads::site(&api(ctx).pool, site)
         .await?
         .map(Site)

@@ -3,7 +3,8 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use livedesk_domain::{AgentId, Metadata};
+use livedesk_domain::agent::AgentCommand;
+use livedesk_domain::{AgentId, Metadata, SiteId};
 use uuid::Uuid;
 
 use super::types::{Role, parse_id};
@@ -11,7 +12,7 @@ use super::{api, principal};
 use crate::auth::{Permission, parse_role};
 use crate::commands::ReadModel;
 use crate::console::invite::{self, InvitationRequest, Known};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// An invitation made.
 #[derive(Debug, Clone, SimpleObject)]
@@ -86,5 +87,51 @@ impl InviteMutation {
             sets_password: issued.sets_password,
             expires_at: issued.expires_at,
         })
+    }
+
+    /// Gives an agent of the site another role, or removes them from the
+    /// site (`role: null`) (admins). Their console sessions on the site
+    /// end at their next request; nobody can change their own role.
+    async fn set_agent_role(
+        &self,
+        ctx: &Context<'_>,
+        site_id: ID,
+        agent_id: ID,
+        role: Option<Role>,
+    ) -> ApiResult<bool> {
+        let site = parse_id("siteId", &site_id)?;
+        let agent = parse_id("agentId", &agent_id)?;
+        let principal = principal(ctx)?;
+        principal.require_on(site, Permission::ManageSite)?;
+        if principal.agent_id().is_some_and(|me| me.0 == agent) {
+            return Err(ApiError::BadInput(
+                "you cannot change your own role: ask another admin of the site".into(),
+            ));
+        }
+        let role: Option<livedesk_domain::Role> = role.map(Into::into);
+        if role == Some(livedesk_domain::Role::Integrator) {
+            return Err(ApiError::BadInput("the integrator role is for API tokens".into()));
+        }
+        let api = api(ctx);
+        if api
+            .commands
+            .agents
+            .load(agent)
+            .await
+            .map_err(ApiError::from)?
+            .profile()
+            .is_none()
+        {
+            return Err(ApiError::NotFound("no such agent".into()));
+        }
+        let command = AgentCommand::ChangeRole {
+            site_id: SiteId(site),
+            role,
+            at: Utc::now(),
+        };
+        api.commands
+            .run(&api.commands.agents, agent, command, principal, site, ReadModel::Agents)
+            .await?;
+        Ok(true)
     }
 }

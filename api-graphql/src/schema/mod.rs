@@ -5,6 +5,7 @@ pub mod types;
 mod admin;
 mod as_of;
 mod conversation;
+mod counts;
 pub(crate) mod history;
 mod invite;
 mod profile;
@@ -12,8 +13,10 @@ mod query;
 pub(crate) mod report;
 mod routing;
 mod session;
+mod site_admin;
 mod sla;
 mod subscription;
+mod typing;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -27,6 +30,7 @@ use crate::error::{ApiError, ApiResult};
 pub struct QueryRoot(
     query::LiveQuery,
     query::InboxQuery,
+    counts::CountsQuery,
     query::PeopleQuery,
     sla::SlaQuery,
     routing::RoutingQuery,
@@ -46,14 +50,20 @@ pub struct MutationRoot(
     admin::AdminMutation,
     admin::TeamMutation,
     invite::InviteMutation,
+    site_admin::SiteAdminMutation,
     sla::SlaMutation,
     routing::RoutingMutation,
+    typing::TypingMutation,
 );
 
 /// Every subscription.
 #[derive(MergedSubscription, Default, Debug)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(subscription::ChangesSubscription, history::HistorySubscription);
+pub struct SubscriptionRoot(
+    subscription::ChangesSubscription,
+    history::HistorySubscription,
+    typing::TypingSubscription,
+);
 
 /// The Livedesk schema.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -142,6 +142,18 @@ impl LiveQuery {
         ))
     }
 
+    /// A live session by id; `null` once it ended (the Live View keeps
+    /// live sessions only) and for an unknown id.
+    async fn live_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<LiveSession>> {
+        let id = parse_id("id", &id)?;
+        let principal = principal(ctx)?;
+        let Some(row) = reads::live_sessions_by_id(&api(ctx).pool, &[id]).await?.pop() else {
+            return Ok(None);
+        };
+        principal.require_on(row.site_id, Permission::Read)?;
+        Ok(Some(LiveSession::live(row)))
+    }
+
     /// The live session whose visitor shared `code` ("connect by code").
     async fn session_by_code(&self, ctx: &Context<'_>, site_id: ID, code: String) -> ApiResult<Option<LiveSession>> {
         let site = parse_id("siteId", &site_id)?;

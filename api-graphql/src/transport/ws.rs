@@ -8,7 +8,7 @@
 //! | no `connection_init` within the init timeout | close 4408 |
 //! | a second `connection_init` | close 4429 |
 //! | `connection_init` without a valid token (or console session cookie) | close 4403 |
-//! | the console session of the connection ended (signed out, expired) | close 4403 at the next ping |
+//! | the console session of the connection ended (signed out, expired) | close 4403: at once when it was ended through this process, else at the next ping |
 //! | `subscribe` before `connection_ack` | close 4401 |
 //! | `subscribe` with an id already running | close 4409 |
 //! | a message that is not a protocol message | close 4400 |
@@ -283,6 +283,7 @@ impl Connection {
         let mut ping = tokio::time::interval_at(Instant::now() + config.ws_ping_interval, config.ws_ping_interval);
         let mut last_heard = Instant::now();
         let mut closing_rx = closing_rx;
+        let mut sessions_ended = api.sessions_ended.subscribe();
         loop {
             tokio::select! {
                 message = incoming.next() => match message {
@@ -310,6 +311,11 @@ impl Connection {
                         outbox.close(close::FORBIDDEN, "the console session has ended");
                     } else {
                         outbox.control(serde_json::json!({ "type": "ping" }));
+                    }
+                }
+                Ok(()) = sessions_ended.changed(), if connection.by_session => {
+                    if !connection.session_lives().await {
+                        outbox.close(close::FORBIDDEN, "the console session has ended");
                     }
                 }
                 _ = closing_rx.changed() => {}

@@ -36,7 +36,7 @@ async function copy(text: string): Promise<boolean> {
   }
 }
 
-function CopyButton(props: { text: string; label: string }) {
+export function CopyButton(props: { text: string; label: string }) {
   const [done, setDone] = useState<boolean | null>(null);
   return (
     <button type="button" class="btn btn-small" onClick={async () => setDone(await copy(props.text))}>

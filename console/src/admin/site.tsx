@@ -1,7 +1,8 @@
 // Admin: teams, text blocks, additional-information fields, site settings.
 import { useEffect, useState } from "preact/hooks";
 import { gql, useLoad, Problem, useAction } from "./admin";
-import { InviteForm } from "./records";
+import { CopyButton, InviteForm } from "./records";
+import { session } from "../lib/session";
 import {
   AdminTeamsDocument,
   CreateTeamDocument,
@@ -14,12 +15,20 @@ import {
   AdminSiteDocument,
   DefineCustomFieldsDocument,
   UpdateSiteSettingsDocument,
+  SetAgentRoleDocument,
+  type Role,
+  UpdateSiteProfileDocument,
+  SetWidgetEnabledDocument,
+  ConfigureIdentityVerificationDocument,
   type SiteSettingsInput,
   type CustomFieldInput,
 } from "../gql/generated";
 
+const ROLES: Role[] = ["ADMIN", "SUPERVISOR", "AGENT", "ANALYST"];
+
 export function Teams(props: { site: string }) {
   const { data, error, reload } = useLoad(() => gql(AdminTeamsDocument, { siteId: props.site }), [props.site]);
+  const me = session.value?.agent.id;
   const { run, status } = useAction();
   const [name, setName] = useState("");
   const [pick, setPick] = useState<Record<string, string>>({});
@@ -126,7 +135,43 @@ export function Teams(props: { site: string }) {
                     {a.displayName} {a.activated ? null : <span class="tag tag-muted">invited</span>}
                   </td>
                   <td>{a.email}</td>
-                  <td>{a.role?.toLowerCase() ?? "—"}</td>
+                  <td>
+                    {a.id === me ? (
+                      <span>{a.role?.toLowerCase() ?? "—"} (you)</span>
+                    ) : (
+                      <div class="row-gap">
+                        <label class="visually-hidden" for={`role-${a.id}`}>
+                          Role of {a.displayName}
+                        </label>
+                        <select
+                          id={`role-${a.id}`}
+                          class="select select-small"
+                          value={a.role ?? ""}
+                          data-testid="agent-role"
+                          onChange={async (e) => {
+                            const role = e.currentTarget.value as Role;
+                            if (await run(`${a.displayName} is ${role.toLowerCase()} now.`, () => gql(SetAgentRoleDocument, { siteId: props.site, agentId: a.id, role }))) reload();
+                          }}
+                        >
+                          {ROLES.map((r) => (
+                            <option key={r} value={r}>
+                              {r.toLowerCase()}
+                            </option>
+                          ))}
+                        </select>
+                        <button
+                          type="button"
+                          class="btn btn-small"
+                          onClick={async () => {
+                            if (!window.confirm(`Remove ${a.displayName} from this site? Their console sessions here end.`)) return;
+                            if (await run(`${a.displayName} was removed from the site.`, () => gql(SetAgentRoleDocument, { siteId: props.site, agentId: a.id, role: null }))) reload();
+                          }}
+                        >
+                          Remove
+                        </button>
+                      </div>
+                    )}
+                  </td>
                   <td>{a.presence.toLowerCase()}</td>
                   <td class="mono">
                     {a.openConversations} / {a.maxConcurrent}
@@ -321,27 +366,133 @@ const NUMBERS: [keyof SiteSettingsInput, string, number, number][] = [
 
 export function Settings(props: { site: string }) {
   const { data, error, reload } = useLoad(() => gql(AdminSiteDocument, { siteId: props.site }), [props.site]);
+  if (!data?.site) return <Problem error={error} />;
+  return (
+    <div class="stack">
+      <Profile site={props.site} name={data.site.name} origins={data.site.allowedOrigins} onSaved={reload} />
+      <WidgetSwitch site={props.site} enabled={data.site.widgetEnabled} onSaved={reload} />
+      <Identity site={props.site} required={data.site.identityVerification.required} configured={data.site.identityVerification.configured} onSaved={reload} />
+      <SessionRules site={props.site} settings={data.site.settings} onSaved={reload} />
+    </div>
+  );
+}
+
+function Profile(props: { site: string; name: string; origins: string[]; onSaved: () => void }) {
   const { run, status } = useAction();
-  const [s, setS] = useState<SiteSettingsInput | null>(null);
-  useEffect(() => {
-    if (data?.site) setS({ ...data.site.settings });
-  }, [data]);
-  if (!s || !data?.site) return <Problem error={error} />;
+  const [name, setName] = useState(props.name);
+  const [origins, setOrigins] = useState(props.origins.join("\n"));
   return (
     <form
       class="form card"
+      aria-labelledby="profile-title"
       onSubmit={async (e) => {
         e.preventDefault();
-        if (await run("Settings saved.", () => gql(UpdateSiteSettingsDocument, { siteId: props.site, settings: s }))) reload();
+        const allowedOrigins = origins
+          .split(/\s+/)
+          .map((o) => o.trim())
+          .filter(Boolean);
+        if (await run("Profile saved.", () => gql(UpdateSiteProfileDocument, { siteId: props.site, name: name.trim(), allowedOrigins }))) props.onSaved();
       }}
     >
+      <h2 id="profile-title">Site</h2>
       {status}
-      <p>
-        <strong>{data.site.name}</strong> <span class="muted">· widget origins: {data.site.allowedOrigins.length ? data.site.allowedOrigins.join(", ") : "any"}</span>
+      <label class="field">
+        <span>Name</span>
+        <input class="input" required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <label class="field">
+        <span>
+          Origins the widget may run on <span class="muted small">(one per line, e.g. https://shop.example; none: any)</span>
+        </span>
+        <textarea class="input" rows={3} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} />
+      </label>
+      <div>
+        <button class="btn btn-primary" type="submit">
+          Save site
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function WidgetSwitch(props: { site: string; enabled: boolean; onSaved: () => void }) {
+  const { run, status } = useAction();
+  return (
+    <section class="form card" aria-labelledby="widget-title">
+      <h2 id="widget-title">Widget</h2>
+      {status}
+      <p data-testid="widget-state">
+        {props.enabled ? "The widget is on: visitors can chat and show up in the Live View." : "The widget is off: it shows nothing on the site's pages and starts no session."}
       </p>
+      <div>
+        <button
+          class={`btn${props.enabled ? "" : " btn-primary"}`}
+          type="button"
+          data-testid="widget-toggle"
+          onClick={async () => {
+            const enabled = !props.enabled;
+            if (await run(enabled ? "The widget is on." : "The widget is off.", () => gql(SetWidgetEnabledDocument, { siteId: props.site, enabled }))) props.onSaved();
+          }}
+        >
+          {props.enabled ? "Switch the widget off" : "Switch the widget on"}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Identity(props: { site: string; required: boolean; configured: boolean; onSaved: () => void }) {
+  const { run, status } = useAction();
+  const [secret, setSecret] = useState<string | null>(null);
+  const configure = (required: boolean, rotateSecret: boolean) =>
+    run(required ? "Signed identities are required." : "Signed identities are optional.", async () => {
+      const answer = await gql(ConfigureIdentityVerificationDocument, { siteId: props.site, required, rotateSecret });
+      if (answer.configureIdentityVerification.secret) setSecret(answer.configureIdentityVerification.secret);
+    }).then((ok) => ok && props.onSaved());
+  return (
+    <section class="form card" aria-labelledby="identity-title">
+      <h2 id="identity-title">Identity verification</h2>
+      {status}
       <p class="muted small">
-        The name, the widget's origins, switching the widget off and identity verification cannot be changed from the console yet.
+        When required, the widget accepts a visitor's <code>externalUserId</code> only with its signature: the hex HMAC-SHA256 of the id with the site's secret, made by your server.
       </p>
+      <label class="switch">
+        <input type="checkbox" checked={props.required} data-testid="identity-required" onChange={(e) => void configure(e.currentTarget.checked, false)} />
+        <span>Require signed identities</span>
+      </label>
+      <p class="muted small">{props.configured ? "A secret is set." : "No secret yet: one is made when you first switch this on."}</p>
+      {props.configured ? (
+        <div>
+          <button class="btn" type="button" onClick={() => void configure(props.required, true)}>
+            Make a new secret
+          </button>
+        </div>
+      ) : null}
+      {secret ? (
+        <div class="card" role="status" data-testid="identity-secret">
+          <p>Copy the secret now: it is shown once. Your server signs visitor ids with it.</p>
+          <code class="secret">{secret}</code> <CopyButton text={secret} label="Copy" />
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function SessionRules(props: { site: string; settings: SiteSettingsInput; onSaved: () => void }) {
+  const { run, status } = useAction();
+  const [s, setS] = useState<SiteSettingsInput>({ ...props.settings });
+  useEffect(() => setS({ ...props.settings }), [props.settings]);
+  return (
+    <form
+      class="form card"
+      aria-labelledby="rules-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (await run("Settings saved.", () => gql(UpdateSiteSettingsDocument, { siteId: props.site, settings: s }))) props.onSaved();
+      }}
+    >
+      <h2 id="rules-title">Session rules</h2>
+      {status}
       <label class="switch">
         <input type="checkbox" checked={s.keepSessionAcrossTabs} onChange={(e) => setS({ ...s, keepSessionAcrossTabs: e.currentTarget.checked })} />
         <span>Keep the session across tabs (a new tab joins the open session)</span>

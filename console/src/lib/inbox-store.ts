@@ -33,7 +33,7 @@ export class InboxList {
   readonly rows: Signal<InboxRowFragment[]> = signal([]);
   readonly loaded = signal(false);
   readonly error = signal<string | null>(null);
-  /** The snapshot filled its limit: more rows exist than are counted. */
+  /** The snapshot filled its limit: more rows exist than it holds. */
   readonly capped = signal(false);
   readonly hasMore = signal(false);
   private state: ListState<InboxRowFragment> = emptyList();
@@ -120,12 +120,4 @@ export class InboxList {
   private publish(): void {
     this.rows.value = sortedRows(this.state, this.filter.order === "SLA" ? compareSla : compareNewest);
   }
-}
-
-/**
- * The count shown on a folder: exact when the snapshot held the whole
- * folder, else a lower bound ("100+": the API has no count field).
- */
-export function countLabel(count: number, capped: boolean): string {
-  return capped ? `${count}+` : String(count);
 }

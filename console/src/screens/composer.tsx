@@ -1,12 +1,15 @@
 // The composer: reply or internal note, `#` text blocks with keyboard
 // selection, and links as attachments (AttachmentInput is a reference).
-import { useEffect, useRef, useState } from "preact/hooks";
+// While the agent types a reply (never a note) the visitor sees
+// "{name} is typing…" (`setTyping`, see lib/typing).
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
 import { gql, describeError } from "../lib/api";
 import { siteId } from "../lib/session";
 import {
   SendMessageDocument,
   AddNoteDocument,
+  SetTypingDocument,
   TextBlockSearchDocument,
   type AttachmentKind,
   type InboxRowFragment,
@@ -14,6 +17,7 @@ import {
   type TextBlockSearchQuery,
 } from "../gql/generated";
 import { hashQuery, insertBlock, pickerKey } from "../lib/picker";
+import { TypingSender } from "../lib/typing";
 import { IconLink } from "../ui/icons";
 
 /** Bumped by the `c` and `/` shortcuts. */
@@ -51,6 +55,12 @@ export function Composer(props: Props) {
   const [linkKind, setLinkKind] = useState<AttachmentKind>("FILE");
   const area = useRef<HTMLTextAreaElement>(null);
   const searchSeq = useRef(0);
+  const typing = useMemo(
+    () => new TypingSender((on) => void gql(SetTypingDocument, { id: props.conversationId, typing: on }).catch(() => {})),
+    [props.conversationId],
+  );
+  // Another conversation, or leaving the screen: stop.
+  useEffect(() => () => typing.stop(), [typing]);
 
   useEffect(() => {
     setText(drafts.get(props.conversationId) ?? "");
@@ -88,6 +98,7 @@ export function Composer(props: Props) {
     setText(value);
     drafts.set(props.conversationId, value);
     setPicker(hashQuery(value, caret));
+    typing.input(value, note);
   }
 
   function choose(block: Block) {
@@ -108,6 +119,7 @@ export function Composer(props: Props) {
     if (!body || busy) return;
     setBusy(true);
     setError(null);
+    typing.stop();
     try {
       if (note) {
         const row = (await gql(AddNoteDocument, { id: props.conversationId, body })).addNote;
@@ -185,7 +197,10 @@ export function Composer(props: Props) {
         <button type="button" aria-pressed={!note} class={!note ? "on" : ""} onClick={() => setNote(false)} data-testid="reply-toggle">
           Reply
         </button>
-        <button type="button" aria-pressed={note} class={note ? "on" : ""} onClick={() => setNote(true)} data-testid="note-toggle">
+        <button type="button" aria-pressed={note} class={note ? "on" : ""} onClick={() => {
+            typing.stop();
+            setNote(true);
+          }} data-testid="note-toggle">
           Note
         </button>
         <span class="muted small composer-hint">

@@ -9,6 +9,7 @@ import {
   ConversationDocument,
   TranscriptPageDocument,
   ConversationEventsDocument,
+  TypingDocument,
   AssignToMeDocument,
   AssignConversationDocument,
   UnassignDocument,
@@ -26,6 +27,7 @@ import {
 import { mergeMessages } from "../lib/merge";
 import { download } from "../lib/download";
 import { transcriptWindow } from "../lib/vlist";
+import { TypingIndicator } from "../lib/typing";
 import { clockTime, dateTime } from "../lib/format";
 import { Composer, composerFocus, type TakeOverMode } from "./composer";
 import { IconBot, IconCheck, IconDownload, IconEye } from "../ui/icons";
@@ -120,12 +122,29 @@ export function ConversationPane(props: { id: string; onChange: (row: Conversati
         const push = data.conversationEvents;
         applyRow(push.conversation);
         apply(push.messages);
+        // The visitor's message is what their typing was.
+        if (push.messages.some((m) => m.author.type === "VISITOR")) typingIndicator.current?.drop("visitor");
       },
       error: (e) => !cancelled && setNotice({ tone: "error", text: `Live updates of this conversation stopped: ${e.message}. Reload to retry.` }),
     });
     return () => {
       cancelled = true;
       stop();
+    };
+  }, [id]);
+
+  // "Visitor is typing…" (and other agents' replies being typed).
+  const [typingLabels, setTypingLabels] = useState<string[]>([]);
+  const typingIndicator = useRef<TypingIndicator | null>(null);
+  useEffect(() => {
+    const indicator = new TypingIndicator(session.value!.agent.id, setTypingLabels);
+    typingIndicator.current = indicator;
+    const stop = subscribe(TypingDocument, { id }, { next: (data) => indicator.push(data.typing) });
+    return () => {
+      stop();
+      indicator.clear();
+      typingIndicator.current = null;
+      setTypingLabels([]);
     };
   }, [id]);
 
@@ -291,6 +310,9 @@ export function ConversationPane(props: { id: string; onChange: (row: Conversati
           ))}
         </ol>
       </div>
+      <p class="typing muted" aria-live="polite" data-testid="typing">
+        {typingLabels.join(" · ")}
+      </p>
 
       <SpecialRequests onSend={(kind, label) => act(async () => (await gql(SpecialRequestDocument, { id, kind })).sendSpecialRequest, `${label} request sent to the visitor.`)} />
       <Composer

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
 import { navigate } from "../lib/router";
 import { siteId, session } from "../lib/session";
-import { InboxList, countLabel, filterKey, type InboxFilter } from "../lib/inbox-store";
+import { InboxList, filterKey, type InboxFilter } from "../lib/inbox-store";
 import type { ConversationOrder, Provider, StatusFilter } from "../gql/generated";
 import { VirtualList } from "../ui/vlist";
 import { Link } from "../ui/shell";
@@ -12,7 +12,7 @@ import { shortcuts, stepIndex } from "../lib/shortcuts";
 import { shortAgo, dueIn, initials } from "../lib/format";
 import { ConversationPane, type ConversationRow } from "./conversation";
 import { VisitorPanel } from "./visitor";
-import { folderLists } from "../ui/folders";
+import { folderCounts } from "../ui/folders";
 import { useNow } from "../ui/clock";
 
 const assignedToMe = signal(false);
@@ -67,7 +67,7 @@ export function InboxScreen(props: { folder: string; conversationId: string | nu
     };
   }, [list, selected, props.folder]);
 
-  const counts = folderLists.value;
+  const counts = folderCounts.value;
   const now = useNow(30_000);
   const me = session.value!.agent.id;
 
@@ -78,11 +78,11 @@ export function InboxScreen(props: { folder: string; conversationId: string | nu
           <h1 class="visually-hidden">Inbox</h1>
           <nav class="folders" aria-label="Folders">
             {FOLDERS.map(([slug, st, label]) => {
-              const c = st === "UNREAD" ? counts.unread : st === "UNRESOLVED" ? counts.unresolved : null;
+              const c = counts ? { UNREAD: counts.unread, UNRESOLVED: counts.unresolved, DONE: counts.done, ALL: counts.all }[st] : null;
               return (
                 <Link key={slug} href={`/inbox/${slug}`} class={`folder${slug === props.folder ? " active" : ""}`} aria-current={slug === props.folder ? "page" : undefined}>
                   {label}
-                  {c ? <span class="count" data-testid={`count-${slug}`}>{countLabel(c.count, c.capped)}</span> : null}
+                  {c != null ? <span class="count" data-testid={`count-${slug}`}>{c}</span> : null}
                 </Link>
               );
             })}

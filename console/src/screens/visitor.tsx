@@ -9,7 +9,7 @@ import {
   VisitorDetailsDocument,
   SiteFieldsDocument,
   UpdateVisitorDocument,
-  LiveSessionsDocument,
+  LiveSessionDocument,
   type VisitorFieldsFragment,
   type SiteFieldsQuery,
   type SessionFieldsFragment,
@@ -64,8 +64,8 @@ export function VisitorPanel() {
     }
     // Device and location live on the Live View row, which exists only
     // while the session does (the API keeps no device on the visitor).
-    gql(LiveSessionsDocument, { siteId: site, first: 100, after: null })
-      .then((d) => setLive(d.liveSessions.nodes.find((s) => s.id === sessionId) ?? null))
+    gql(LiveSessionDocument, { id: sessionId })
+      .then((d) => setLive(d.liveSession ?? null))
       .catch(() => setLive(null));
   }, [sessionId]);
 

@@ -1,39 +1,33 @@
-// Counts of the Unread and Unresolved folders (site-wide), kept live by
-// their subscriptions. The API has no count field: a folder holding more
-// than the snapshot's 100 rows shows "100+".
-import { signal, effect } from "@preact/signals";
-import { InboxList } from "../lib/inbox-store";
+// The inbox's folder counts (site-wide), from the `conversationCounts`
+// query, asked again whenever a conversation of the site changes (the
+// `conversationsChanged` subscription of the whole site is the trigger),
+// at most once a second and never two requests at once.
+import { signal } from "@preact/signals";
+import { gql } from "../lib/api";
+import { subscribe } from "../lib/ws";
+import { ConversationCountsDocument, InboxActivityDocument, type ConversationCountsQuery } from "../gql/generated";
+import { throttled } from "../lib/throttle";
 
-export interface FolderCount {
-  count: number;
-  capped: boolean;
-}
+export type FolderCounts = ConversationCountsQuery["conversationCounts"];
 
-export const folderLists = signal<{ unread: FolderCount | null; unresolved: FolderCount | null }>({ unread: null, unresolved: null });
+export const folderCounts = signal<FolderCounts | null>(null);
 
-let lists: InboxList[] = [];
-let stops: (() => void)[] = [];
+let stop: (() => void) | null = null;
 
 export function startFolderCounts(site: string): void {
   stopFolderCounts();
-  const unread = new InboxList(site, { status: "UNREAD", assignedToMe: false, provider: null, search: "", order: "NEWEST" }, false);
-  const unresolved = new InboxList(site, { status: "UNRESOLVED", assignedToMe: false, provider: null, search: "", order: "NEWEST" }, false);
-  lists = [unread, unresolved];
-  for (const l of lists) l.start();
-  stops.push(
-    effect(() => {
-      folderLists.value = {
-        unread: unread.loaded.value ? { count: unread.rows.value.length, capped: unread.capped.value } : null,
-        unresolved: unresolved.loaded.value ? { count: unresolved.rows.value.length, capped: unresolved.capped.value } : null,
-      };
-    }),
-  );
+  const refresh = throttled(async () => {
+    try {
+      folderCounts.value = (await gql(ConversationCountsDocument, { siteId: site })).conversationCounts;
+    } catch {
+      /* the next change asks again; the inbox shows its own errors */
+    }
+  }, 1000);
+  stop = subscribe(InboxActivityDocument, { siteId: site }, { next: () => refresh(), error: () => {} });
 }
 
 export function stopFolderCounts(): void {
-  for (const l of lists) l.dispose();
-  for (const s of stops) s();
-  lists = [];
-  stops = [];
-  folderLists.value = { unread: null, unresolved: null };
+  stop?.();
+  stop = null;
+  folderCounts.value = null;
 }

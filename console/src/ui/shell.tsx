@@ -12,12 +12,12 @@ import { startNotifications, stopNotifications } from "../lib/notifications";
 import { documentTitle } from "../lib/notify";
 import { IconAdmin, IconInbox, IconKeyboard, IconLive, IconSound, IconUser } from "./icons";
 import { Toasts } from "./toast";
-import { folderLists, startFolderCounts } from "./folders";
+import { folderCounts, startFolderCounts } from "./folders";
 import { initials } from "../lib/format";
 import { SHORTCUTS, ShortcutReader, isTypingTarget, shortcuts } from "../lib/shortcuts";
 
 export const helpOpen = signal(false);
-const unreadCount = computed(() => folderLists.value.unread?.count ?? 0);
+const unreadCount = computed(() => folderCounts.value?.unread ?? 0);
 let started = "";
 
 export function Link(props: { href: string; class?: string; children: ComponentChildren; "aria-current"?: "page" | undefined; title?: string; "aria-label"?: string }) {

@@ -6,11 +6,14 @@
 //! - [`read`]: stream and global-log reads.
 //! - [`subscribe`]: catch-up then live, woken by `LISTEN/NOTIFY`,
 //!   reconnecting by itself.
+//! - [`typing`]: typing presence between processes (`NOTIFY
+//!   livedesk_typing`), beside the log, never in it.
 
 mod append;
 mod copy;
 mod read;
 mod subscribe;
+pub mod typing;
 
 use std::sync::Arc;
 

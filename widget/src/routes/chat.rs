@@ -50,7 +50,7 @@ pub(crate) struct Sent {
 
 /// The caller's conversation: theirs by default; naming another visitor's
 /// is refused.
-async fn own_conversation(widget: &Widget, caller: &Caller, wanted: Option<Uuid>) -> WidgetResult<Uuid> {
+pub(crate) async fn own_conversation(widget: &Widget, caller: &Caller, wanted: Option<Uuid>) -> WidgetResult<Uuid> {
     let own = conversation_of(caller.claims.visitor_id);
     match wanted {
         None => Ok(own),

@@ -5,6 +5,7 @@ mod activity;
 mod chat;
 mod identity;
 mod start;
+mod typing;
 mod web;
 pub use web::DEMO_WIDGET_KEY;
 mod ws;
@@ -46,6 +47,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(widget: Widget) -> Router
         .route("/widget/v1/messages", post(chat::send))
         .route("/widget/v1/human", post(chat::request_human))
         .route("/widget/v1/history", get(chat::history))
+        .route("/widget/v1/typing", post(typing::typing))
         .route("/widget/v1/tag", post(identity::tag))
         .route("/widget/v1/reset", post(identity::reset))
         .route("/widget/v1/ws", get(ws::upgrade))

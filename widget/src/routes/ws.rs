@@ -1,7 +1,7 @@
 //! `GET /widget/v1/ws?token=...`: one WebSocket per tab. The server sends
 //! JSON frames (`ready`, `message`, `handled_by`, `human_requested`,
 //! `connection_request`, `connection_answered`, `agent_connected`,
-//! `special_request`, `session_ended`, `pong`); the client may send
+//! `special_request`, `typing`, `session_ended`, `pong`); the client may send
 //! `{"type":"ping"}`. An open socket keeps its session alive (no
 //! heartbeats needed).
 

@@ -224,6 +224,25 @@ impl Site {
     async fn settings(&self) -> SiteSettings {
         self.0.settings.clone().into()
     }
+    /// Whether the widget works on the site's pages (`setWidgetEnabled`).
+    async fn widget_enabled(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(crate::schema::site_admin::profile(ctx, self.0.site_id)
+            .await?
+            .widget_enabled)
+    }
+    /// Whether visitors' identities must be signed; the secret is never
+    /// shown here.
+    async fn identity_verification(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<crate::schema::site_admin::IdentityVerification> {
+        let profile = crate::schema::site_admin::profile(ctx, self.0.site_id).await?;
+        Ok(crate::schema::site_admin::IdentityVerification {
+            required: profile.require_signed_identity,
+            configured: profile.identity_secret.is_some(),
+            secret: None,
+        })
+    }
     /// "Additional information" fields.
     async fn custom_fields(&self) -> Vec<CustomField> {
         self.0
