@@ -16,13 +16,18 @@
 //!   queries;
 //! - `widget`: memory per idle widget WebSocket and visitor-message-to-agent
 //!   latency on one server process (not in the default set: it needs
-//!   `ulimit -n` above 11,000 and a few minutes).
+//!   `ulimit -n` above 11,000 and a few minutes);
+//! - `console`: the agent console in headless Chromium against a site of
+//!   10,000 conversations and 1,000 live sessions: first load, frames
+//!   while scrolling under 50 updates/s, visitor message → agent (not in
+//!   the default set: it needs Node.js, Chromium and the built console).
 //!
 //! `docs/benchmarks.md` records a run.
 
 mod append;
 mod catch_up;
 mod command;
+mod console;
 mod cpu;
 mod delivery;
 mod env;
@@ -72,7 +77,7 @@ struct Cli {
     /// Internal: run as the client process of the `catch-up` scenario.
     #[arg(long, hide = true)]
     catch_up_client: bool,
-    /// Which scenarios to run (all but `widget` when none is named).
+    /// Which scenarios to run (all but `widget` and `console` when none is named).
     #[arg(value_enum)]
     scenarios: Vec<Scenario>,
 }
@@ -87,6 +92,7 @@ enum Scenario {
     CatchUp,
     Projections,
     Widget,
+    Console,
 }
 
 /// How long and how big: the full run or the `--quick` one.
@@ -190,6 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Widget => widget::run(&pool, scale, &cli.widget_assistant, cli.widget_senders)
                 .await
                 .context("scenario widget")?,
+            Scenario::Console => console::run(&pool, scale).await.context("scenario console")?,
         }
         println!(
             "\n({scenario:?} took {:.1} s; other processes used {:.0}% of the machine's CPU meanwhile)",

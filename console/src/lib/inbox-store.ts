@@ -30,7 +30,7 @@ export function filterKey(f: InboxFilter): string {
 }
 
 export class InboxList {
-  readonly rows: Signal<InboxRowFragment[]> = signal([]);
+  readonly rows: Signal<readonly InboxRowFragment[]> = signal([]);
   readonly loaded = signal(false);
   readonly error = signal<string | null>(null);
   /** The snapshot filled its limit: more rows exist than it holds. */

@@ -129,3 +129,39 @@ describe("frame batching", () => {
     expect(queued).toHaveLength(1);
   });
 });
+
+describe("incremental order", () => {
+  it("matches a full sort after any mix of snapshots, upserts, removals and pages", () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const s = emptyList<InboxRow>();
+    let previous: readonly InboxRow[] = [];
+    for (let step = 0; step < 400; step++) {
+      const upserted = Array.from({ length: random(4) }, () => row(`r${random(300)}`, at(random(60))));
+      const removed = Array.from({ length: random(2) }, () => `r${random(300)}`);
+      if (step % 97 === 0) addPage(s, Array.from({ length: 50 }, () => row(`r${random(300)}`, at(random(60)))), () => true);
+      else applyListPush(s, { snapshot: step % 151 === 0, upserted, removed }, compareNewest, 100);
+      const incremental = sortedRows(s, compareNewest);
+      const full = [...s.rows.values()].sort(compareNewest);
+      expect(incremental.map((r) => r.id)).toEqual(full.map((r) => r.id));
+      if (incremental !== previous) expect(previous).not.toBe(incremental);
+      previous = incremental;
+    }
+    // Another order sorts afresh.
+    expect(sortedRows(s, compareSla).map((r) => r.id)).toEqual([...s.rows.values()].sort(compareSla).map((r) => r.id));
+  });
+
+  it("returns the same array when nothing changed, and never changes an array it returned", () => {
+    const s = emptyList<InboxRow>();
+    applyListPush(s, { snapshot: true, upserted: [row("a", at(1)), row("b", at(2))], removed: [] }, compareNewest, 100);
+    const first = sortedRows(s, compareNewest);
+    expect(sortedRows(s, compareNewest)).toBe(first);
+    applyListPush(s, { snapshot: false, upserted: [row("c", at(3))], removed: ["a"] }, compareNewest, 100);
+    const second = sortedRows(s, compareNewest);
+    expect(second.map((r) => r.id)).toEqual(["c", "b"]);
+    expect(first.map((r) => r.id)).toEqual(["b", "a"]);
+  });
+});

@@ -35,7 +35,7 @@ function matches(r: Row, q: string): boolean {
 export function LiveView() {
   const site = siteId.value;
   const [online, setOnline] = useState<number | null>(null);
-  const [rows, setRows] = useState<Row[]>([]);
+  const [rows, setRows] = useState<readonly Row[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState("");
   const state = useRef<ListState<Row>>(emptyList());
