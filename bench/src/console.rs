@@ -225,16 +225,9 @@ async fn seed(store: &PgEventStore, conversations: usize, sessions: usize) -> an
         .execute(agent, AgentCommand::Activate { at: Utc::now() }, &system)
         .await
         .context("activating the agent")?;
-    let hash = livedesk_api::console::password::hash(AGENT_PASSWORD.to_owned())
+    livedesk_api::console::password::set(store.pool(), &agents, agent, AGENT_PASSWORD.to_owned(), &system)
         .await
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e:?}"))?;
-    livedesk_projections::accounts::set_password_hash(store.pool(), agent, &hash, Utc::now())
-        .await
-        .context("storing the password hash")?;
-    agents
-        .execute(agent, AgentCommand::SetPassword { at: Utc::now() }, &system)
-        .await
-        .context("recording the password")?;
+        .map_err(|e| anyhow::anyhow!("setting the password: {}", e.message()))?;
 
     // Live sessions.
     let session_ids: Vec<Uuid> = (0..sessions).map(|_| Uuid::now_v7()).collect();

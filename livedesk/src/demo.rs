@@ -263,16 +263,9 @@ async fn fresh_password(
         })
         .collect();
     let password = format!("demo-{}", groups.join("-"));
-    let hash = livedesk_api::console::password::hash(password.clone())
+    livedesk_api::console::password::set(store.pool(), agents, agent, password.clone(), &context())
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    livedesk_projections::accounts::set_password_hash(store.pool(), agent, &hash, Utc::now())
-        .await
-        .context("storing a demo password")?;
-    agents
-        .execute(agent, AgentCommand::SetPassword { at: Utc::now() }, &context())
-        .await
-        .context("recording a demo password")?;
+        .map_err(|e| anyhow::anyhow!("setting a demo password: {}", e.message()))?;
     Ok(password)
 }
 

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::fixtures::Fixture;
-use crate::helpers::spawn_app;
+use crate::helpers::{run_browser_script, spawn_app};
 use crate::widget::set_settings;
 
 #[sqlx::test(migrations = false)]
@@ -37,23 +37,12 @@ async fn a_visitor_chats_an_agent_takes_over_and_releases_and_closing_the_tab_en
     let ana = site.agent("Ana", Role::Agent).await;
     site.settle().await;
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/browser/widget.mjs");
-    let run = tokio::process::Command::new("node")
-        .arg(script)
-        .env("LIVEDESK_URL", &app.address)
-        .env("WIDGET_KEY", site.widget_key())
-        .env("SITE_ID", site.site.to_string())
-        .env("AGENT_TOKEN", &ana.token)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
-        .await
-        .expect("the browser run finished within 2 minutes")
-        .expect("node runs (is Node.js installed, and `npm install` done in tests/browser?)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.trim_end().ends_with("ok"),
-        "the browser story failed:\n{stdout}\n{stderr}"
-    );
+    let env = [
+        ("LIVEDESK_URL", app.address.clone()),
+        ("WIDGET_KEY", site.widget_key()),
+        ("SITE_ID", site.site.to_string()),
+        ("AGENT_TOKEN", ana.token.clone()),
+    ];
+    let stdout = run_browser_script("widget.mjs", &env, std::time::Duration::from_secs(120)).await;
+    assert!(stdout.trim_end().ends_with("ok"), "the browser story failed:\n{stdout}");
 }

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::fixtures::Fixture;
-use crate::helpers::spawn_app;
+use crate::helpers::{run_browser_script, spawn_app};
 
 const PASSWORD: &str = "a long browser password";
 
@@ -62,32 +62,24 @@ async fn agents_work_a_conversation_in_the_console_in_chromium(pool: PgPool) {
 
     let screenshots = std::env::var("LIVEDESK_SCREENSHOTS")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/screenshots/console").into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/browser/console.mjs");
-    let run = tokio::process::Command::new("node")
-        .arg(script)
-        .env("LIVEDESK_URL", &app.address)
-        .env("SITE_ID", site.site.to_string())
-        .env("WIDGET_KEY", site.widget_key())
-        .env("AGENT_A_EMAIL", "ana@shop.example")
-        .env("AGENT_A_PASSWORD", PASSWORD)
-        .env("AGENT_A_NAME", "Ana")
-        .env("AGENT_B_EMAIL", "ben@shop.example")
-        .env("AGENT_B_PASSWORD", PASSWORD)
-        .env("AGENT_B_NAME", "Ben")
-        .env("ADMIN_EMAIL", "ada@shop.example")
-        .env("ADMIN_PASSWORD", PASSWORD)
-        .env("SCREENSHOTS", &screenshots)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(300), run)
-        .await
-        .expect("the browser run finished within 5 minutes")
-        .expect("node runs (is Node.js installed, and `npm ci` done in tests/browser?)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let env = [
+        ("LIVEDESK_URL", app.address.clone()),
+        ("SITE_ID", site.site.to_string()),
+        ("WIDGET_KEY", site.widget_key()),
+        ("AGENT_A_EMAIL", "ana@shop.example".into()),
+        ("AGENT_A_PASSWORD", PASSWORD.into()),
+        ("AGENT_A_NAME", "Ana".into()),
+        ("AGENT_B_EMAIL", "ben@shop.example".into()),
+        ("AGENT_B_PASSWORD", PASSWORD.into()),
+        ("AGENT_B_NAME", "Ben".into()),
+        ("ADMIN_EMAIL", "ada@shop.example".into()),
+        ("ADMIN_PASSWORD", PASSWORD.into()),
+        ("SCREENSHOTS", screenshots),
+    ];
+    let stdout = run_browser_script("console.mjs", &env, std::time::Duration::from_secs(300)).await;
     println!("{stdout}");
     assert!(
-        output.status.success() && stdout.lines().any(|l| l.starts_with("ok - ")) && !stdout.contains("not ok"),
-        "the console's browser scenarios failed:\n{stdout}\n{stderr}"
+        stdout.lines().any(|l| l.starts_with("ok - ")) && !stdout.contains("not ok"),
+        "the console's browser scenarios failed:\n{stdout}"
     );
 }

@@ -123,21 +123,16 @@ impl Fixture {
     /// link sets it. Their email is `{name in lower case}@shop.example`.
     pub async fn agent_with_password(&self, name: &str, role: Role, password: &str) -> Person {
         let person = self.agent(name, role).await;
-        let hash = livedesk_api::console::password::hash(password.to_owned())
-            .await
-            .expect("hash");
-        livedesk_projections::accounts::set_password_hash(self.store.pool(), person.id, &hash, Utc::now())
-            .await
-            .expect("store the hash");
         let agents: CommandService<PgEventStore, Agent> = CommandService::new(self.store.clone(), 4);
-        agents
-            .execute(
-                person.id,
-                AgentCommand::SetPassword { at: Utc::now() },
-                &context(self.site),
-            )
-            .await
-            .expect("record the password");
+        livedesk_api::console::password::set(
+            self.store.pool(),
+            &agents,
+            person.id,
+            password.to_owned(),
+            &context(self.site),
+        )
+        .await
+        .expect("set the password");
         self.settle().await;
         person
     }

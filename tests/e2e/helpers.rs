@@ -84,3 +84,24 @@ pub async fn spawn_app_with_console(
         http: reqwest::Client::new(),
     }
 }
+
+/// Runs `tests/browser/{script}` with node and `env`, waits up to `limit`
+/// and returns what it printed; panics with its output when it failed.
+/// The scripts need `npm ci` in `tests/browser` and Debian's Chromium
+/// (`scripts/browser.sh`).
+pub async fn run_browser_script(script: &str, env: &[(&str, String)], limit: std::time::Duration) -> String {
+    let path = format!("{}/browser/{script}", env!("CARGO_MANIFEST_DIR"));
+    let run = tokio::process::Command::new("node")
+        .arg(&path)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(limit, run)
+        .await
+        .unwrap_or_else(|_| panic!("{script} finished within {limit:?}"))
+        .expect("node runs (is Node.js installed, and `npm ci` done in tests/browser?)");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    stdout
+}

@@ -272,7 +272,7 @@ pub(super) async fn create_person(
 }
 
 /// Appends `AgentPasswordSet` (and `AgentActivated` for an invited agent).
-pub(super) async fn record_password_set(api: &crate::Api, agent_id: Uuid, site_id: Uuid) -> ApiResult<()> {
+async fn record_password_set(api: &crate::Api, agent_id: Uuid, site_id: Uuid) -> ApiResult<()> {
     run_as(api, agent_id, site_id, AgentCommand::SetPassword { at: Utc::now() }).await
 }
 

@@ -5,7 +5,13 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::Utc;
+use livedesk_domain::agent::{Agent, AgentCommand};
+use livedesk_eventstore::{CommandContext, CommandService, PgEventStore};
+use livedesk_projections::accounts;
 use rand::RngCore;
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -73,6 +79,30 @@ pub async fn verify(password: String, stored: Option<String>) -> ApiResult<bool>
     })
     .await
     .map_err(|e| ApiError::internal(format!("verifying task: {e}")))
+}
+
+/// Gives `agent_id` the console password `password`: stores its hash
+/// and records `AgentPasswordSet` (with `AgentActivated` for an invited
+/// agent) through `agents`, acting with `context`. Returns the last
+/// position appended, if any. The one way a password is set: invitations,
+/// the first-run set-up, the demo and the tests all come here.
+///
+/// # Errors
+///
+/// A hashing or store failure, or the domain's rejection.
+pub async fn set(
+    pool: &PgPool,
+    agents: &CommandService<PgEventStore, Agent>,
+    agent_id: Uuid,
+    password: String,
+    context: &CommandContext,
+) -> ApiResult<Option<u64>> {
+    let hashed = hash(password).await?;
+    accounts::set_password_hash(pool, agent_id, &hashed, Utc::now()).await?;
+    let executed = agents
+        .execute(agent_id, AgentCommand::SetPassword { at: Utc::now() }, context)
+        .await?;
+    Ok(executed.append.map(|append| append.last_position))
 }
 
 #[cfg(test)]

@@ -135,9 +135,17 @@ async fn set_up(state: &GraphQl, headers: &HeaderMap, request: Setup) -> ApiResu
         api.commands.settle(ReadModel::Directory, append.last_position).await?;
     }
     let agent_id = invite::create_person(api, site_id, &request.email, &request.name, Role::Admin).await?;
-    let hashed = password::hash(request.password).await?;
-    livedesk_projections::accounts::set_password_hash(&api.pool, agent_id, &hashed, Utc::now()).await?;
-    invite::record_password_set(api, agent_id, site_id).await?;
+    let as_admin = CommandContext {
+        metadata: Metadata {
+            actor: Some(Actor::Agent(agent_id)),
+            ..context.metadata.clone()
+        },
+    };
+    if let Some(position) =
+        password::set(&api.pool, &api.commands.agents, agent_id, request.password, &as_admin).await?
+    {
+        api.commands.settle(ReadModel::Agents, position).await?;
+    }
     tracing::info!(site = %site_id, agent = %agent_id, "first-run set-up: site and admin created");
     session::start(&api.pool, &api.config.console, agent_id, site_id, headers).await
 }
