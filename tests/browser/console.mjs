@@ -412,6 +412,7 @@ await scenario("reconnect: the socket drops while the visitor writes 5 messages;
   } else {
     await cut.down();
     await page.locator("[data-testid=reconnecting]").waitFor();
+    await shot(page, "reconnecting");
     for (const t of texts) await visitorSays(v.page, t);
     await new Promise((r) => setTimeout(r, 1500));
     cut.up();

@@ -75,3 +75,8 @@ export function initials(name: string | null | undefined): string {
   if (parts.length === 0) return "?";
   return ((parts[0]![0] ?? "") + (parts.length > 1 ? (parts[parts.length - 1]![0] ?? "") : "")).toUpperCase();
 }
+
+/** A device class as people write it: "Desktop", "Mobile", "Unknown". */
+export function deviceLabel(device: string): string {
+  return device ? device[0] + device.slice(1).toLowerCase() : "Unknown";
+}

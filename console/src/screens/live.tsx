@@ -13,7 +13,7 @@ import {
 } from "../gql/generated";
 import { applyListPush, addPage, compareSessions, emptyList, frameBatcher, sortedRows, type ListState } from "../lib/merge";
 import { VirtualList } from "../ui/vlist";
-import { activeSeconds, countryName, flagEmoji, formatDuration, shortAgo } from "../lib/format";
+import { activeSeconds, countryName, deviceLabel, flagEmoji, formatDuration, shortAgo } from "../lib/format";
 import { useNow } from "../ui/clock";
 import { toast } from "../ui/toast";
 
@@ -174,7 +174,7 @@ function SessionRow(props: { r: Row; now: number }) {
         </span>
       </span>
       <span role="cell" class="cell-stack">
-        <span>{r.device === "UNKNOWN" ? "Unknown" : r.device[0] + r.device.slice(1).toLowerCase()}</span>
+        <span>{deviceLabel(r.device)}</span>
         <span class="muted small ellipsis">
           {r.os} · {r.browser}
         </span>

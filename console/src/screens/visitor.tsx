@@ -16,7 +16,7 @@ import {
 } from "../gql/generated";
 import { openConversation } from "./conversation";
 import { Link } from "../ui/shell";
-import { countryName, dateTime, flagEmoji, shortAgo } from "../lib/format";
+import { countryName, dateTime, deviceLabel, flagEmoji, shortAgo } from "../lib/format";
 
 type Field = NonNullable<SiteFieldsQuery["site"]>["customFields"][number];
 
@@ -142,7 +142,7 @@ export function VisitorPanel() {
                 </dd>
                 <dt>Device</dt>
                 <dd>
-                  {live.device.toLowerCase()} · {live.os} · {live.browser}
+                  {deviceLabel(live.device)} · {live.os} · {live.browser}
                 </dd>
                 <dt>Page</dt>
                 <dd class="ellipsis" title={live.currentPath}>
